@@ -1,0 +1,1 @@
+//! `libcnb_lite_data` (work in progress).

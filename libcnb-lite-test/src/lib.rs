@@ -1,0 +1,1 @@
+//! `libcnb_lite_test` (work in progress).

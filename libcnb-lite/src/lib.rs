@@ -1,0 +1,1 @@
+//! `libcnb_lite` (work in progress).
