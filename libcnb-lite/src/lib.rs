@@ -1,1 +1,179 @@
-//! `libcnb_lite` (work in progress).
+//! A framework for writing [Cloud Native Buildpacks](https://buildpacks.io/) in Rust.
+//!
+//! `libcnb_lite` mirrors the API of [libcnb](https://docs.rs/libcnb) 0.30: a libcnb buildpack
+//! compiles against it after renaming the dependency
+//! (`libcnb = { package = "libcnb-lite", version = "…" }`). It implements Buildpack API 0.10,
+//! and accepts 0.11 and 0.12.
+//!
+//! # Where to start
+//!
+//! - Implement [`Buildpack`] and hand it to [`buildpack_main!`]; the runtime turns the one
+//!   binary into `bin/detect` and `bin/build`.
+//! - [`detect`] and [`build`] hold the contexts your buildpack gets and the result builders it
+//!   returns; [`generic`] has ready-made associated types.
+//! - [`layer_env`] models a layer's environment variable changes; [`sbom`] bills of materials;
+//!   [`exec_d`] the output of exec.d programs.
+//! - [`data`] (the `libcnb-lite-data` crate) has the types of the spec's TOML files.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use libcnb_lite::build::{BuildContext, BuildResult, BuildResultBuilder};
+//! use libcnb_lite::detect::{DetectContext, DetectResult, DetectResultBuilder};
+//! use libcnb_lite::generic::{GenericError, GenericMetadata, GenericPlatform};
+//! use libcnb_lite::{Buildpack, buildpack_main};
+//!
+//! struct HelloBuildpack;
+//!
+//! impl Buildpack for HelloBuildpack {
+//!     type Platform = GenericPlatform;
+//!     type Metadata = GenericMetadata;
+//!     type Error = GenericError;
+//!
+//!     fn detect(&self, _: DetectContext<Self>) -> libcnb_lite::Result<DetectResult, GenericError> {
+//!         DetectResultBuilder::pass().build()
+//!     }
+//!
+//!     fn build(&self, context: BuildContext<Self>) -> libcnb_lite::Result<BuildResult, GenericError> {
+//!         println!("Hello from {}!", context.buildpack_descriptor.buildpack.id);
+//!         BuildResultBuilder::new().build()
+//!     }
+//! }
+//!
+//! buildpack_main!(HelloBuildpack);
+//! ```
+//!
+//! # Files
+//!
+//! Every file the runtime writes (the build plan, `launch.toml`, `store.toml`, SBOMs, env
+//! files) is written to a temporary file in the same directory and renamed into place, so the
+//! lifecycle never reads a half-written file.
+
+pub mod build;
+pub mod detect;
+pub mod exec_d;
+pub mod generic;
+pub mod layer_env;
+pub mod sbom;
+
+#[doc(hidden)]
+pub mod internals;
+
+mod buildpack;
+mod buildpack_api;
+mod env;
+mod error;
+mod exit_code;
+mod fs;
+mod platform;
+mod runtime;
+mod target;
+mod toml_file;
+
+pub use buildpack::Buildpack;
+pub use env::Env;
+pub use error::{Error, Result};
+pub use platform::Platform;
+#[doc(hidden)]
+pub use runtime::{
+    BuildArgs, BuildArgsParseError, DetectArgs, DetectArgsParseError, libcnb_runtime,
+    libcnb_runtime_build, libcnb_runtime_detect,
+};
+pub use target::Target;
+pub use toml_file::{TomlFileError, read_toml_file, write_toml_file};
+
+#[doc(inline)]
+pub use libcnb_lite_data as data;
+
+/// Generates the `main` function of a buildpack binary, which runs the given [`Buildpack`] as
+/// `bin/detect` or `bin/build` depending on the executable's file name.
+///
+/// Package the binary with `bin/detect` and `bin/build` both linking to it (symlinks or hard
+/// links). The exit codes are upstream libcnb's: 0 on success, 100 when detection fails, 1 on
+/// an error (after [`Buildpack::on_error`]) or bad arguments, 254 for an unsupported Buildpack
+/// API in `buildpack.toml`, 255 for an unexpected executable name.
+///
+/// # Examples
+///
+/// ```no_run
+/// # use libcnb_lite::build::{BuildContext, BuildResult, BuildResultBuilder};
+/// # use libcnb_lite::detect::{DetectContext, DetectResult, DetectResultBuilder};
+/// # use libcnb_lite::generic::{GenericError, GenericMetadata, GenericPlatform};
+/// use libcnb_lite::buildpack_main;
+/// # use libcnb_lite::Buildpack;
+///
+/// struct MyBuildpack;
+/// # impl Buildpack for MyBuildpack {
+/// #     type Platform = GenericPlatform;
+/// #     type Metadata = GenericMetadata;
+/// #     type Error = GenericError;
+/// #     fn detect(&self, _: DetectContext<Self>) -> libcnb_lite::Result<DetectResult, GenericError> {
+/// #         DetectResultBuilder::pass().build()
+/// #     }
+/// #     fn build(&self, _: BuildContext<Self>) -> libcnb_lite::Result<BuildResult, GenericError> {
+/// #         BuildResultBuilder::new().build()
+/// #     }
+/// # }
+///
+/// buildpack_main!(MyBuildpack);
+/// ```
+#[macro_export]
+macro_rules! buildpack_main {
+    ($buildpack:expr) => {
+        fn main() {
+            $crate::libcnb_runtime(&$buildpack);
+        }
+    };
+}
+
+/// The path of an additional binary of this buildpack crate inside the packaged buildpack:
+/// `$CNB_BUILDPACK_DIR/.libcnb-cargo/additional-bin/<name>` (upstream's layout).
+///
+/// Use it to copy an exec.d program (a binary target of the buildpack crate, see
+/// [`exec_d`]) into a layer. The expression has type [`PathBuf`](std::path::PathBuf).
+///
+/// # Compile-time check
+///
+/// The name must be a string literal, and a compile error rejects one that can't be a binary
+/// file name (empty, `.`, `..`, or containing `/`, `\` or NUL). Unlike upstream, the macro
+/// does **not** check that the crate has a binary target of that name: Cargo only tells
+/// integration tests about other binary targets (`CARGO_BIN_EXE_<name>`), and reading
+/// `Cargo.toml` at compile time needs a proc-macro crate, which this crate avoids to stay light.
+/// A wrong name surfaces when the copy fails with a "not found" error naming the path.
+///
+/// # Panics
+///
+/// Never: without `CNB_BUILDPACK_DIR` (which the lifecycle always sets), the directory above
+/// the executable's `bin/` is used.
+///
+/// # Examples
+///
+/// ```
+/// use libcnb_lite::additional_buildpack_binary_path;
+///
+/// let path = additional_buildpack_binary_path!("set-port");
+/// assert!(path.ends_with(".libcnb-cargo/additional-bin/set-port"));
+/// ```
+///
+/// An invalid name doesn't compile:
+///
+/// ```compile_fail
+/// let path = libcnb_lite::additional_buildpack_binary_path!("../escape");
+/// ```
+#[macro_export]
+macro_rules! additional_buildpack_binary_path {
+    ($target_name:expr) => {{
+        const _: () = ::std::assert!(
+            $crate::internals::is_valid_binary_target_name($target_name),
+            ::std::concat!(
+                $target_name,
+                " is not a valid binary target name: it must be a non-empty file name"
+            )
+        );
+        $crate::internals::additional_buildpack_binary_path($target_name)
+    }};
+}
+
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

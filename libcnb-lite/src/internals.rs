@@ -1,0 +1,71 @@
+//! Support for this crate's macros; not a public API.
+
+use std::path::{Path, PathBuf};
+
+/// Where the packaged buildpack holds the additional binary `name`:
+/// `<buildpack dir>/.libcnb-cargo/additional-bin/<name>`, the layout upstream's packaging
+/// (`libcnb-cargo`) produces.
+///
+/// The buildpack directory is `CNB_BUILDPACK_DIR`, which the lifecycle always sets for detect
+/// and build. If it is unset (for example in a unit test), the directory above the running
+/// executable's `bin/` (from `argv[0]`) is used instead, and failing that the path is relative,
+/// so a later file operation fails with an error naming it rather than this panicking.
+#[must_use]
+pub fn additional_buildpack_binary_path(name: &str) -> PathBuf {
+    let buildpack_dir = std::env::var_os("CNB_BUILDPACK_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let argv0 = PathBuf::from(std::env::args_os().next()?);
+            argv0.parent()?.parent().map(Path::to_path_buf)
+        })
+        .unwrap_or_default();
+
+    buildpack_dir
+        .join(".libcnb-cargo")
+        .join("additional-bin")
+        .join(name)
+}
+
+/// Whether `name` can be a Cargo binary target name that is also a single file name: non-empty,
+/// not `.` or `..`, and without `/`, `\` or NUL.
+#[must_use]
+pub const fn is_valid_binary_target_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() || matches!(bytes, b"." | b"..") {
+        return false;
+    }
+    let mut index = 0;
+    while index < bytes.len() {
+        if matches!(bytes[index], b'/' | b'\\' | 0) {
+            return false;
+        }
+        index += 1;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_binary_target_names() {
+        assert!(is_valid_binary_target_name("exec-d-program"));
+        assert!(is_valid_binary_target_name("a.b"));
+        for invalid in ["", ".", "..", "a/b", "a\\b", "a\0b"] {
+            assert!(!is_valid_binary_target_name(invalid), "{invalid:?}");
+        }
+    }
+
+    #[test]
+    fn path_layout_without_cnb_buildpack_dir_uses_argv0() {
+        // The test process doesn't run with CNB_BUILDPACK_DIR (cargo doesn't set it); if it
+        // does, the layout below it is the same.
+        let path = additional_buildpack_binary_path("helper");
+        assert!(
+            path.ends_with(".libcnb-cargo/additional-bin/helper"),
+            "{}",
+            path.display()
+        );
+    }
+}

@@ -1,0 +1,1189 @@
+//! Environment variable changes made by a layer, in memory and on disk.
+//!
+//! A layer changes the environment of later buildpacks and of the launched app through files in
+//! its `env/`, `env.build/`, `env.launch/` and `env.launch/<process>/` directories, and
+//! implicitly through its `bin/`, `lib/`, `include/` and `pkgconfig/` directories
+//! ([CNB spec: Environment](https://github.com/buildpacks/spec/blob/main/buildpack.md#environment)).
+//! [`LayerEnv`] is that delta as a value: build it with [`LayerEnv::insert`], apply it to an
+//! [`Env`] with [`LayerEnv::apply`], and read or write it with
+//! [`LayerEnv::read_from_layer_dir`] and [`LayerEnv::write_to_layer_dir`].
+//!
+//! # Example: what a layer puts on `PATH`
+//!
+//! ```
+//! use libcnb_lite::layer_env::{LayerEnv, ModificationBehavior, Scope};
+//! use libcnb_lite::Env;
+//! use std::fs;
+//!
+//! # fn main() -> std::io::Result<()> {
+//! # let temp_dir = tempfile::tempdir()?;
+//! let layer_dir = temp_dir.path().join("python");
+//! fs::create_dir_all(layer_dir.join("bin"))?;
+//!
+//! // The buildpack also puts a tool directory in front of PATH for the build only.
+//! LayerEnv::new()
+//!     .chainable_insert(Scope::Build, ModificationBehavior::Prepend, "PATH", "/opt/tools")
+//!     .chainable_insert(Scope::Build, ModificationBehavior::Delimiter, "PATH", ":")
+//!     .write_to_layer_dir(&layer_dir)?;
+//! assert_eq!(fs::read_to_string(layer_dir.join("env.build/PATH.prepend"))?, "/opt/tools");
+//!
+//! let layer_env = LayerEnv::read_from_layer_dir(&layer_dir)?;
+//! let mut env = Env::new();
+//! env.insert("PATH", "/usr/bin");
+//!
+//! // Like the lifecycle: the layer's bin/ first, then env.build/ on top of it.
+//! let bin = layer_dir.join("bin");
+//! assert_eq!(
+//!     layer_env.apply(Scope::Build, &env).get_string_lossy("PATH"),
+//!     Some(format!("/opt/tools:{}:/usr/bin", bin.display()))
+//! );
+//! // At launch only bin/ applies.
+//! assert_eq!(
+//!     layer_env.apply(Scope::Launch, &env).get_string_lossy("PATH"),
+//!     Some(format!("{}:/usr/bin", bin.display()))
+//! );
+//! # Ok(())
+//! # }
+//! ```
+
+use crate::Env;
+use crate::fs::{Operation, at_path, write_atomically};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::{OsStr, OsString};
+use std::path::Path;
+use std::{fs, io};
+
+/// The environment variable changes of a layer.
+///
+/// Mirrors upstream libcnb 0.30's `LayerEnv`, including the apply order of libcnb 0.29.1
+/// (the implicit layer paths come first, so that a layer's own `PATH` prepend lands in front of
+/// its `bin/`, as with the lifecycle), and additionally reads `env.launch/<process>/`
+/// directories into [`Scope::Process`] instead of failing.
+///
+/// # Applying
+///
+/// [`apply`](Self::apply) folds these parts over the given [`Env`], in order:
+///
+/// | scope | parts |
+/// |---|---|
+/// | [`Scope::All`] | `env/` |
+/// | [`Scope::Build`] | implicit build paths, `env/`, `env.build/` |
+/// | [`Scope::Launch`] | implicit launch paths, `env/`, `env.launch/` |
+/// | [`Scope::Process`] | `env/`, `env.launch/<process>/` |
+///
+/// Within one part, entries apply in [`ModificationBehavior`] order (append, default,
+/// override, prepend), then by name. Append and prepend use the part's delimiter for that name
+/// (none if unset), and only when the previous value is non-empty.
+///
+/// # Implicit entries
+///
+/// [`read_from_layer_dir`](Self::read_from_layer_dir) adds, for each of the layer's directories
+/// that exists, a prepend with the platform's path separator:
+///
+/// | directory | build | launch |
+/// |---|---|---|
+/// | `bin/` | `PATH` | `PATH` |
+/// | `lib/` | `LIBRARY_PATH`, `LD_LIBRARY_PATH` | `LD_LIBRARY_PATH` |
+/// | `include/` | `CPATH` | |
+/// | `pkgconfig/` | `PKG_CONFIG_PATH` | |
+///
+/// These entries are never written back by [`write_to_layer_dir`](Self::write_to_layer_dir):
+/// the directories themselves are the record.
+///
+/// # Examples
+///
+/// ```
+/// use libcnb_lite::layer_env::{LayerEnv, ModificationBehavior, Scope};
+/// use libcnb_lite::Env;
+///
+/// let mut layer_env = LayerEnv::new();
+/// layer_env.insert(Scope::All, ModificationBehavior::Append, "VAR", "bar");
+/// layer_env.insert(Scope::All, ModificationBehavior::Default, "VAR2", "default");
+///
+/// let mut env = Env::new();
+/// env.insert("VAR", "foo");
+/// env.insert("VAR2", "previous-value");
+///
+/// let modified_env = layer_env.apply(Scope::Build, &env);
+/// assert_eq!(modified_env.get("VAR").unwrap(), "foobar");
+/// assert_eq!(modified_env.get("VAR2").unwrap(), "previous-value");
+/// ```
+#[derive(Eq, PartialEq, Debug, Default, Clone)]
+pub struct LayerEnv {
+    all: LayerEnvDelta,
+    build: LayerEnvDelta,
+    launch: LayerEnvDelta,
+    process: HashMap<String, LayerEnvDelta>,
+    // The implicit `bin/`, `lib/`... entries; only set by `read_from_layer_dir`.
+    layer_paths_build: LayerEnvDelta,
+    layer_paths_launch: LayerEnvDelta,
+}
+
+impl LayerEnv {
+    /// Creates a `LayerEnv` that changes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite::layer_env::{LayerEnv, Scope};
+    /// use libcnb_lite::Env;
+    ///
+    /// let mut env = Env::new();
+    /// env.insert("PATH", "/usr/bin");
+    /// assert_eq!(LayerEnv::new().apply(Scope::Build, &env), env);
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Applies this delta for `scope` to a copy of `env` and returns the result; see the
+    /// [type docs](Self#applying) for the order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite::layer_env::{LayerEnv, ModificationBehavior, Scope};
+    /// use libcnb_lite::Env;
+    ///
+    /// let layer_env = LayerEnv::new()
+    ///     .chainable_insert(Scope::All, ModificationBehavior::Override, "MODE", "all")
+    ///     .chainable_insert(Scope::Build, ModificationBehavior::Override, "MODE", "build");
+    ///
+    /// assert_eq!(layer_env.apply(Scope::Build, &Env::new()).get("MODE").unwrap(), "build");
+    /// assert_eq!(layer_env.apply(Scope::Launch, &Env::new()).get("MODE").unwrap(), "all");
+    /// ```
+    #[must_use]
+    pub fn apply(&self, scope: Scope, env: &Env) -> Env {
+        let deltas: Vec<&LayerEnvDelta> = match scope {
+            Scope::All => vec![&self.all],
+            Scope::Build => vec![&self.layer_paths_build, &self.all, &self.build],
+            Scope::Launch => vec![&self.layer_paths_launch, &self.all, &self.launch],
+            Scope::Process(process) => {
+                let mut deltas = vec![&self.all];
+                deltas.extend(self.process.get(&process));
+                deltas
+            }
+        };
+
+        let mut result = env.clone();
+        for delta in deltas {
+            delta.apply_in_place(&mut result);
+        }
+        result
+    }
+
+    /// Applies this delta for `scope` to an empty [`Env`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite::layer_env::{LayerEnv, ModificationBehavior, Scope};
+    ///
+    /// let layer_env = LayerEnv::new()
+    ///     .chainable_insert(Scope::All, ModificationBehavior::Append, "JAVA_OPTS", "-Xmx1G");
+    /// assert_eq!(layer_env.apply_to_empty(Scope::All).get("JAVA_OPTS").unwrap(), "-Xmx1G");
+    /// ```
+    #[must_use]
+    pub fn apply_to_empty(&self, scope: Scope) -> Env {
+        self.apply(scope, &Env::new())
+    }
+
+    /// Adds an entry, replacing any entry with the same scope, behavior and name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite::layer_env::{LayerEnv, ModificationBehavior, Scope};
+    ///
+    /// let mut layer_env = LayerEnv::new();
+    /// layer_env.insert(Scope::All, ModificationBehavior::Default, "VAR", "hello");
+    /// // "foo" is replaced by "bar":
+    /// layer_env.insert(Scope::All, ModificationBehavior::Append, "VAR2", "foo");
+    /// layer_env.insert(Scope::All, ModificationBehavior::Append, "VAR2", "bar");
+    ///
+    /// let env = layer_env.apply_to_empty(Scope::Build);
+    /// assert_eq!(env.get("VAR").unwrap(), "hello");
+    /// assert_eq!(env.get("VAR2").unwrap(), "bar");
+    /// ```
+    pub fn insert(
+        &mut self,
+        scope: Scope,
+        modification_behavior: ModificationBehavior,
+        name: impl Into<OsString>,
+        value: impl Into<OsString>,
+    ) {
+        let delta = match scope {
+            Scope::All => &mut self.all,
+            Scope::Build => &mut self.build,
+            Scope::Launch => &mut self.launch,
+            Scope::Process(process) => self.process.entry(process).or_default(),
+        };
+        delta.insert(modification_behavior, name.into(), value.into());
+    }
+
+    /// [`insert`](Self::insert) for building a `LayerEnv` in one expression.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite::layer_env::{LayerEnv, ModificationBehavior, Scope};
+    ///
+    /// let layer_env = LayerEnv::new()
+    ///     .chainable_insert(Scope::All, ModificationBehavior::Default, "VAR", "hello")
+    ///     .chainable_insert(Scope::All, ModificationBehavior::Append, "VAR2", "bar");
+    ///
+    /// let env = layer_env.apply_to_empty(Scope::Build);
+    /// assert_eq!(env.get("VAR").unwrap(), "hello");
+    /// assert_eq!(env.get("VAR2").unwrap(), "bar");
+    /// ```
+    #[must_use]
+    pub fn chainable_insert(
+        mut self,
+        scope: Scope,
+        modification_behavior: ModificationBehavior,
+        name: impl Into<OsString>,
+        value: impl Into<OsString>,
+    ) -> Self {
+        self.insert(scope, modification_behavior, name, value);
+        self
+    }
+
+    /// Reads the env directories of the layer at `layer_dir`, plus the implicit entries for
+    /// its `bin/`, `lib/`, `include/` and `pkgconfig/` directories.
+    ///
+    /// `env/` is read into [`Scope::All`], `env.build/` into [`Scope::Build`], `env.launch/`
+    /// into [`Scope::Launch`] and each `env.launch/<process>/` into
+    /// [`Scope::Process`]. A file's name is `<NAME>` (override) or
+    /// `<NAME>.<append|default|delim|override|prepend>`; files with another suffix and
+    /// other sub-directories are ignored, as the lifecycle does. Contents are taken verbatim,
+    /// as bytes.
+    ///
+    /// Buildpacks rarely call this directly: the layer APIs return a layer's env.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite::layer_env::{LayerEnv, Scope};
+    /// use std::fs;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// # let temp_dir = tempfile::tempdir()?;
+    /// let layer_dir = temp_dir.path();
+    /// fs::create_dir_all(layer_dir.join("bin"))?;
+    /// fs::create_dir_all(layer_dir.join("env.launch/web"))?;
+    /// fs::write(layer_dir.join("env.launch/web/WEB_CONCURRENCY.default"), "4")?;
+    ///
+    /// let layer_env = LayerEnv::read_from_layer_dir(layer_dir)?;
+    ///
+    /// let launch = layer_env.apply_to_empty(Scope::Launch);
+    /// assert_eq!(launch.get("PATH").unwrap(), layer_dir.join("bin").as_os_str());
+    /// assert_eq!(launch.get("CPATH"), None); // include/ only applies during build
+    /// let web = layer_env.apply_to_empty(Scope::Process("web".to_string()));
+    /// assert_eq!(web.get("WEB_CONCURRENCY").unwrap(), "4");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// An I/O error naming the path if an env directory or file can't be read.
+    pub fn read_from_layer_dir(layer_dir: impl AsRef<Path>) -> io::Result<Self> {
+        let layer_dir = layer_dir.as_ref();
+        let mut layer_env = Self::new();
+
+        // One stat per directory, in the lifecycle's order for each variable.
+        let bin = layer_dir.join("bin");
+        let lib = layer_dir.join("lib");
+        let include = layer_dir.join("include");
+        let pkgconfig = layer_dir.join("pkgconfig");
+        if bin.is_dir() {
+            layer_env
+                .layer_paths_build
+                .insert_path_prepend("PATH", &bin);
+            layer_env
+                .layer_paths_launch
+                .insert_path_prepend("PATH", &bin);
+        }
+        if lib.is_dir() {
+            layer_env
+                .layer_paths_build
+                .insert_path_prepend("LIBRARY_PATH", &lib);
+            layer_env
+                .layer_paths_build
+                .insert_path_prepend("LD_LIBRARY_PATH", &lib);
+            layer_env
+                .layer_paths_launch
+                .insert_path_prepend("LD_LIBRARY_PATH", &lib);
+        }
+        if include.is_dir() {
+            layer_env
+                .layer_paths_build
+                .insert_path_prepend("CPATH", &include);
+        }
+        if pkgconfig.is_dir() {
+            layer_env
+                .layer_paths_build
+                .insert_path_prepend("PKG_CONFIG_PATH", &pkgconfig);
+        }
+
+        if let Some(EnvDir { delta, .. }) = EnvDir::read(&layer_dir.join("env"))? {
+            layer_env.all = delta;
+        }
+        if let Some(EnvDir { delta, .. }) = EnvDir::read(&layer_dir.join("env.build"))? {
+            layer_env.build = delta;
+        }
+        let launch_dir = layer_dir.join("env.launch");
+        if let Some(EnvDir {
+            delta,
+            sub_directories,
+        }) = EnvDir::read(&launch_dir)?
+        {
+            layer_env.launch = delta;
+            for process in sub_directories {
+                if let Some(EnvDir { delta, .. }) = EnvDir::read(&launch_dir.join(&process))? {
+                    layer_env.process.insert(process, delta);
+                }
+            }
+        }
+
+        Ok(layer_env)
+    }
+
+    /// Writes this delta to the layer at `layer_dir`, replacing its `env/`, `env.build/` and
+    /// `env.launch/` directories (including `env.launch/<process>/`).
+    ///
+    /// Each entry becomes a file `<NAME>.<behavior>` holding the value's bytes, written
+    /// atomically. A part without entries leaves no directory behind. The implicit layer-path
+    /// entries are not written.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite::layer_env::{LayerEnv, ModificationBehavior, Scope};
+    /// use std::fs;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// # let temp_dir = tempfile::tempdir()?;
+    /// let layer_env = LayerEnv::new()
+    ///     .chainable_insert(Scope::Build, ModificationBehavior::Default, "FOO", "bar")
+    ///     .chainable_insert(Scope::All, ModificationBehavior::Append, "PATH", "some-path");
+    ///
+    /// layer_env.write_to_layer_dir(&temp_dir)?;
+    ///
+    /// assert_eq!(fs::read_to_string(temp_dir.path().join("env.build/FOO.default"))?, "bar");
+    /// assert_eq!(fs::read_to_string(temp_dir.path().join("env/PATH.append"))?, "some-path");
+    /// assert!(!temp_dir.path().join("env.launch").exists());
+    /// assert_eq!(LayerEnv::read_from_layer_dir(&temp_dir)?, layer_env);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// An I/O error naming the path if a directory can't be removed or created, or a file
+    /// can't be written.
+    pub fn write_to_layer_dir(&self, layer_dir: impl AsRef<Path>) -> io::Result<()> {
+        let layer_dir = layer_dir.as_ref();
+        self.all.write_to_env_dir(&layer_dir.join("env"))?;
+        self.build.write_to_env_dir(&layer_dir.join("env.build"))?;
+
+        let launch_dir = layer_dir.join("env.launch");
+        self.launch.write_to_env_dir(&launch_dir)?;
+        for (process, delta) in &self.process {
+            delta.write_to_env_dir(&launch_dir.join(process))?;
+        }
+
+        Ok(())
+    }
+}
+
+/// How an env file changes its variable
+/// ([CNB spec: Environment Variable Modification Rules](https://github.com/buildpacks/spec/blob/main/buildpack.md#environment-variable-modification-rules)).
+///
+/// Ordered as upstream libcnb applies them within one part of a [`LayerEnv`]:
+/// `Append < Default < Delimiter < Override < Prepend`.
+#[derive(Eq, PartialEq, Debug, Clone)]
+pub enum ModificationBehavior {
+    /// `<NAME>.append`: the previous value, the delimiter, then this value.
+    Append,
+    /// `<NAME>.default`: this value, if the variable isn't set.
+    Default,
+    /// `<NAME>.delim`: the delimiter for this variable's append and prepend.
+    Delimiter,
+    /// `<NAME>.override` (or `<NAME>`): this value, replacing the previous one.
+    Override,
+    /// `<NAME>.prepend`: this value, the delimiter, then the previous value.
+    Prepend,
+}
+
+impl ModificationBehavior {
+    fn file_suffix(&self) -> &'static str {
+        match self {
+            Self::Append => "append",
+            Self::Default => "default",
+            Self::Delimiter => "delim",
+            Self::Override => "override",
+            Self::Prepend => "prepend",
+        }
+    }
+
+    fn from_file_suffix(suffix: &OsStr) -> Option<Self> {
+        match suffix.to_str()? {
+            "append" => Some(Self::Append),
+            "default" => Some(Self::Default),
+            "delim" => Some(Self::Delimiter),
+            "override" => Some(Self::Override),
+            "prepend" => Some(Self::Prepend),
+            _ => None,
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        // Explicit, so that the declaration order of the variants doesn't define the apply order.
+        match self {
+            Self::Append => 0,
+            Self::Default => 1,
+            Self::Delimiter => 2,
+            Self::Override => 3,
+            Self::Prepend => 4,
+        }
+    }
+}
+
+impl Ord for ModificationBehavior {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.rank().cmp(&other.rank())
+    }
+}
+
+impl PartialOrd for ModificationBehavior {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Where an env change applies.
+#[derive(Eq, PartialEq, Debug, Clone)]
+pub enum Scope {
+    /// Build and launch (`env/`).
+    All,
+    /// Later buildpacks' builds (`env.build/`).
+    Build,
+    /// Every launched process (`env.launch/`).
+    Launch,
+    /// Only the launched process of this type (`env.launch/<process>/`).
+    Process(String),
+}
+
+#[cfg(unix)]
+const PATH_LIST_SEPARATOR: &str = ":";
+#[cfg(not(unix))]
+const PATH_LIST_SEPARATOR: &str = ";";
+
+/// One env directory's entries.
+#[derive(Eq, PartialEq, Debug, Default, Clone)]
+struct LayerEnvDelta {
+    entries: BTreeMap<(ModificationBehavior, OsString), OsString>,
+}
+
+impl LayerEnvDelta {
+    fn insert(&mut self, behavior: ModificationBehavior, name: OsString, value: OsString) {
+        self.entries.insert((behavior, name), value);
+    }
+
+    fn insert_path_prepend(&mut self, name: &str, path: &Path) {
+        self.insert(
+            ModificationBehavior::Prepend,
+            name.into(),
+            path.as_os_str().to_owned(),
+        );
+        self.insert(
+            ModificationBehavior::Delimiter,
+            name.into(),
+            PATH_LIST_SEPARATOR.into(),
+        );
+    }
+
+    fn apply_in_place(&self, env: &mut Env) {
+        for ((behavior, name), value) in &self.entries {
+            match behavior {
+                ModificationBehavior::Override => {
+                    env.insert(name, value);
+                }
+                ModificationBehavior::Default => {
+                    if !env.contains_key(name) {
+                        env.insert(name, value);
+                    }
+                }
+                ModificationBehavior::Append => {
+                    let mut new_value = env.get(name).cloned().unwrap_or_default();
+                    if !new_value.is_empty() {
+                        new_value.push(self.delimiter_for(name));
+                    }
+                    new_value.push(value);
+                    env.insert(name, new_value);
+                }
+                ModificationBehavior::Prepend => {
+                    let mut new_value = value.clone();
+                    if let Some(previous) = env.get(name).filter(|previous| !previous.is_empty()) {
+                        new_value.push(self.delimiter_for(name));
+                        new_value.push(previous);
+                    }
+                    env.insert(name, new_value);
+                }
+                ModificationBehavior::Delimiter => {}
+            }
+        }
+    }
+
+    fn delimiter_for(&self, name: &OsString) -> &OsStr {
+        self.entries
+            .get(&(ModificationBehavior::Delimiter, name.clone()))
+            .map_or(OsStr::new(""), OsString::as_os_str)
+    }
+
+    fn write_to_env_dir(&self, dir: &Path) -> io::Result<()> {
+        match fs::remove_dir_all(dir) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => return Err(at_path(Operation::Write, dir, error)),
+        }
+
+        // No empty env directories.
+        if self.entries.is_empty() {
+            return Ok(());
+        }
+
+        fs::create_dir_all(dir).map_err(|error| at_path(Operation::Write, dir, error))?;
+        for ((behavior, name), value) in &self.entries {
+            let mut file_name = name.clone();
+            file_name.push(".");
+            file_name.push(behavior.file_suffix());
+            write_atomically(dir.join(file_name), value.as_encoded_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// The contents of one env directory: its entries and the names of its sub-directories.
+struct EnvDir {
+    delta: LayerEnvDelta,
+    sub_directories: Vec<String>,
+}
+
+impl EnvDir {
+    /// Reads `dir`, or returns `None` if it doesn't exist or isn't a directory.
+    fn read(dir: &Path) -> io::Result<Option<Self>> {
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(error) => return Err(at_path(Operation::Read, dir, error)),
+        };
+
+        let mut env_dir = Self {
+            delta: LayerEnvDelta::default(),
+            sub_directories: Vec::new(),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|error| at_path(Operation::Read, dir, error))?;
+            let path = entry.path();
+            let mut file_type = entry
+                .file_type()
+                .map_err(|error| at_path(Operation::Read, &path, error))?;
+            if file_type.is_symlink() {
+                // Follow links, as the lifecycle does; a dangling link is skipped.
+                match fs::metadata(&path) {
+                    Ok(metadata) => file_type = metadata.file_type(),
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+                    Err(error) => return Err(at_path(Operation::Read, &path, error)),
+                }
+            }
+
+            if file_type.is_dir() {
+                if let Ok(name) = entry.file_name().into_string() {
+                    env_dir.sub_directories.push(name);
+                }
+                continue;
+            }
+
+            // Upstream's rule: the name is the file stem, the behavior the extension
+            // (none: override); an unknown or non-UTF-8 extension is ignored.
+            let (Some(name), extension) = (path.file_stem(), path.extension()) else {
+                continue;
+            };
+            let behavior = match extension {
+                None => ModificationBehavior::Override,
+                Some(extension) => match ModificationBehavior::from_file_suffix(extension) {
+                    Some(behavior) => behavior,
+                    None => continue,
+                },
+            };
+
+            let value = fs::read(&path).map_err(|error| at_path(Operation::Read, &path, error))?;
+            env_dir
+                .delta
+                .insert(behavior, name.to_owned(), os_string_from_bytes(value)?);
+        }
+
+        Ok(Some(env_dir))
+    }
+}
+
+/// File contents are bytes; the CNB spec says they are used unmodified.
+#[cfg(unix)]
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "other platforms can fail on non-UTF-8 contents"
+)]
+fn os_string_from_bytes(bytes: Vec<u8>) -> io::Result<OsString> {
+    use std::os::unix::ffi::OsStringExt;
+    Ok(OsString::from_vec(bytes))
+}
+
+#[cfg(not(unix))]
+fn os_string_from_bytes(bytes: Vec<u8>) -> io::Result<OsString> {
+    String::from_utf8(bytes)
+        .map(OsString::from)
+        .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        let mut env = Env::new();
+        for (name, value) in pairs {
+            env.insert(name, value);
+        }
+        env
+    }
+
+    fn write_files(dir: &Path, files: &[(&str, &str)]) {
+        fs::create_dir_all(dir).unwrap();
+        for (name, contents) in files {
+            fs::write(dir.join(name), contents).unwrap();
+        }
+    }
+
+    /// Reads `env/` written with `files` and applies it to `initial` for `Scope::All`.
+    fn apply_env_files(files: &[(&str, &str)], initial: &[(&str, &str)]) -> Env {
+        let layer_dir = tempfile::tempdir().unwrap();
+        write_files(&layer_dir.path().join("env"), files);
+        LayerEnv::read_from_layer_dir(layer_dir.path())
+            .unwrap()
+            .apply(Scope::All, &env(initial))
+    }
+
+    fn get(env: &Env, name: &str) -> Option<String> {
+        env.get_string_lossy(name)
+    }
+
+    // cnb-lifecycle.md §3.3, one test per rule.
+
+    #[test]
+    fn no_suffix_and_override_replace_the_value() {
+        let result = apply_env_files(
+            &[("PLAIN", "new"), ("EXPLICIT.override", "new")],
+            &[("PLAIN", "old"), ("EXPLICIT", "old")],
+        );
+        assert_eq!(get(&result, "PLAIN").as_deref(), Some("new"));
+        assert_eq!(get(&result, "EXPLICIT").as_deref(), Some("new"));
+    }
+
+    #[test]
+    fn default_sets_only_an_unset_variable() {
+        let result = apply_env_files(
+            &[("SET.default", "default"), ("UNSET.default", "default")],
+            &[("SET", "existing")],
+        );
+        assert_eq!(get(&result, "SET").as_deref(), Some("existing"));
+        assert_eq!(get(&result, "UNSET").as_deref(), Some("default"));
+    }
+
+    #[test]
+    fn prepend_and_append_use_the_delimiter_from_the_same_directory() {
+        let result = apply_env_files(
+            &[
+                ("PRE.prepend", "new"),
+                ("PRE.delim", ":"),
+                ("APP.append", "new"),
+                ("APP.delim", ","),
+            ],
+            &[("PRE", "old"), ("APP", "old")],
+        );
+        assert_eq!(get(&result, "PRE").as_deref(), Some("new:old"));
+        assert_eq!(get(&result, "APP").as_deref(), Some("old,new"));
+    }
+
+    #[test]
+    fn prepend_and_append_have_no_implicit_delimiter() {
+        let result = apply_env_files(
+            &[("PRE.prepend", "new"), ("APP.append", "new")],
+            &[("PRE", "old"), ("APP", "old")],
+        );
+        assert_eq!(get(&result, "PRE").as_deref(), Some("newold"));
+        assert_eq!(get(&result, "APP").as_deref(), Some("oldnew"));
+    }
+
+    #[test]
+    fn prepend_and_append_to_an_empty_or_unset_variable_give_just_the_value() {
+        let result = apply_env_files(
+            &[
+                ("EMPTY.prepend", "new"),
+                ("EMPTY.delim", ":"),
+                ("UNSET.append", "new"),
+                ("UNSET.delim", ":"),
+            ],
+            &[("EMPTY", "")],
+        );
+        assert_eq!(get(&result, "EMPTY").as_deref(), Some("new"));
+        assert_eq!(get(&result, "UNSET").as_deref(), Some("new"));
+    }
+
+    #[test]
+    fn a_lone_delim_file_changes_nothing() {
+        let result = apply_env_files(&[("VAR.delim", ":")], &[("VAR", "old")]);
+        assert_eq!(result, env(&[("VAR", "old")]));
+    }
+
+    #[test]
+    fn unknown_suffixes_are_ignored() {
+        let result = apply_env_files(&[("VAR.bogus", "x"), ("OTHER.ignore", "y")], &[]);
+        assert_eq!(result, Env::new());
+    }
+
+    #[test]
+    fn contents_are_verbatim() {
+        let result = apply_env_files(&[("VAR", " spaced and\nnewlined\n")], &[]);
+        assert_eq!(
+            get(&result, "VAR").as_deref(),
+            Some(" spaced and\nnewlined\n")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn contents_are_bytes() {
+        let layer_dir = tempfile::tempdir().unwrap();
+        fs::create_dir(layer_dir.path().join("env")).unwrap();
+        fs::write(layer_dir.path().join("env/RAW"), [0x66, 0xff]).unwrap();
+
+        let result = LayerEnv::read_from_layer_dir(layer_dir.path())
+            .unwrap()
+            .apply_to_empty(Scope::All);
+
+        assert_eq!(result.get("RAW").unwrap().as_encoded_bytes(), [0x66, 0xff]);
+    }
+
+    #[test]
+    fn sub_directories_of_env_and_env_build_are_skipped() {
+        let layer_dir = tempfile::tempdir().unwrap();
+        write_files(&layer_dir.path().join("env/nested"), &[("X", "1")]);
+        write_files(&layer_dir.path().join("env.build/nested"), &[("Y", "1")]);
+        write_files(&layer_dir.path().join("env"), &[("A", "1")]);
+
+        let layer_env = LayerEnv::read_from_layer_dir(layer_dir.path()).unwrap();
+
+        assert_eq!(layer_env.apply_to_empty(Scope::Build), env(&[("A", "1")]));
+    }
+
+    #[test]
+    fn scopes_select_the_matching_directories() {
+        let layer_dir = tempfile::tempdir().unwrap();
+        let dir = layer_dir.path();
+        write_files(&dir.join("env"), &[("ALL", "all"), ("WHO", "all")]);
+        write_files(&dir.join("env.build"), &[("WHO", "build")]);
+        write_files(&dir.join("env.launch"), &[("WHO", "launch")]);
+        write_files(&dir.join("env.launch/web"), &[("WHO", "web")]);
+
+        let layer_env = LayerEnv::read_from_layer_dir(dir).unwrap();
+
+        assert_eq!(
+            layer_env.apply_to_empty(Scope::All),
+            env(&[("ALL", "all"), ("WHO", "all")])
+        );
+        assert_eq!(
+            layer_env.apply_to_empty(Scope::Build),
+            env(&[("ALL", "all"), ("WHO", "build")])
+        );
+        assert_eq!(
+            layer_env.apply_to_empty(Scope::Launch),
+            env(&[("ALL", "all"), ("WHO", "launch")])
+        );
+        assert_eq!(
+            layer_env.apply_to_empty(Scope::Process("web".to_string())),
+            env(&[("ALL", "all"), ("WHO", "web")])
+        );
+        // A process without its own directory gets `env/` only.
+        assert_eq!(
+            layer_env.apply_to_empty(Scope::Process("worker".to_string())),
+            env(&[("ALL", "all"), ("WHO", "all")])
+        );
+    }
+
+    #[test]
+    fn env_launch_process_directories_read_back() {
+        // api.md item 6: upstream fails with "Is a directory" here.
+        let layer_dir = tempfile::tempdir().unwrap();
+        let written = LayerEnv::new()
+            .chainable_insert(Scope::Launch, ModificationBehavior::Override, "A", "launch")
+            .chainable_insert(
+                Scope::Process("web".to_string()),
+                ModificationBehavior::Default,
+                "WEB_CONCURRENCY",
+                "4",
+            )
+            .chainable_insert(
+                Scope::Process("worker".to_string()),
+                ModificationBehavior::Append,
+                "QUEUES",
+                "low",
+            );
+
+        written.write_to_layer_dir(layer_dir.path()).unwrap();
+
+        assert_eq!(
+            fs::read_to_string(
+                layer_dir
+                    .path()
+                    .join("env.launch/web/WEB_CONCURRENCY.default")
+            )
+            .unwrap(),
+            "4"
+        );
+        assert_eq!(
+            LayerEnv::read_from_layer_dir(layer_dir.path()).unwrap(),
+            written
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_are_followed_and_dangling_ones_skipped() {
+        let layer_dir = tempfile::tempdir().unwrap();
+        let dir = layer_dir.path();
+        write_files(&dir.join("targets"), &[("value", "linked")]);
+        fs::create_dir_all(dir.join("env.launch")).unwrap();
+        std::os::unix::fs::symlink(dir.join("targets/value"), dir.join("env.launch/LINKED"))
+            .unwrap();
+        std::os::unix::fs::symlink(dir.join("targets"), dir.join("env.launch/web")).unwrap();
+        std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("env.launch/DANGLING")).unwrap();
+
+        let layer_env = LayerEnv::read_from_layer_dir(dir).unwrap();
+
+        assert_eq!(
+            layer_env.apply_to_empty(Scope::Launch),
+            env(&[("LINKED", "linked")])
+        );
+        assert_eq!(
+            layer_env.apply_to_empty(Scope::Process("web".to_string())),
+            env(&[("value", "linked")])
+        );
+    }
+
+    // The implicit layer paths (cnb-lifecycle.md §3.2, step 1).
+
+    fn layer_with_dirs(dirs: &[&str]) -> (tempfile::TempDir, PathBuf) {
+        let temp_dir = tempfile::tempdir().unwrap();
+        let layer_dir = temp_dir.path().join("layer");
+        for dir in dirs {
+            fs::create_dir_all(layer_dir.join(dir)).unwrap();
+        }
+        (temp_dir, layer_dir)
+    }
+
+    fn path_string(path: &Path) -> String {
+        path.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn layer_paths_for_build() {
+        let (_temp_dir, layer_dir) = layer_with_dirs(&["bin", "lib", "include", "pkgconfig"]);
+
+        let build = LayerEnv::read_from_layer_dir(&layer_dir)
+            .unwrap()
+            .apply(Scope::Build, &env(&[("PATH", "/usr/bin")]));
+
+        let path_of = |dir: &str| path_string(&layer_dir.join(dir));
+        assert_eq!(
+            build,
+            env(&[
+                ("PATH", &format!("{}:/usr/bin", path_of("bin"))),
+                ("LIBRARY_PATH", &path_of("lib")),
+                ("LD_LIBRARY_PATH", &path_of("lib")),
+                ("CPATH", &path_of("include")),
+                ("PKG_CONFIG_PATH", &path_of("pkgconfig")),
+            ])
+        );
+    }
+
+    #[test]
+    fn layer_paths_for_launch_are_only_bin_and_lib() {
+        let (_temp_dir, layer_dir) = layer_with_dirs(&["bin", "lib", "include", "pkgconfig"]);
+
+        let launch = LayerEnv::read_from_layer_dir(&layer_dir)
+            .unwrap()
+            .apply_to_empty(Scope::Launch);
+
+        assert_eq!(
+            launch,
+            env(&[
+                ("PATH", &path_string(&layer_dir.join("bin"))),
+                ("LD_LIBRARY_PATH", &path_string(&layer_dir.join("lib"))),
+            ])
+        );
+    }
+
+    #[test]
+    fn layer_paths_are_not_part_of_all_or_process_scopes() {
+        // Upstream behaviour (heroku/libcnb.rs#939, still open): `All` and `Process` don't
+        // include the implicit paths.
+        let (_temp_dir, layer_dir) = layer_with_dirs(&["bin"]);
+
+        let layer_env = LayerEnv::read_from_layer_dir(&layer_dir).unwrap();
+
+        assert_eq!(layer_env.apply_to_empty(Scope::All), Env::new());
+        assert_eq!(
+            layer_env.apply_to_empty(Scope::Process("web".to_string())),
+            Env::new()
+        );
+    }
+
+    #[test]
+    fn layer_paths_come_before_the_layers_own_env_files() {
+        // As the lifecycle: root dirs first, then env/, then env.build/, so a prepend from the
+        // env files lands in front of the layer's bin/ (libcnb 0.29.1, #938).
+        let (_temp_dir, layer_dir) = layer_with_dirs(&["bin", "lib"]);
+        write_files(
+            &layer_dir.join("env.build"),
+            &[("PATH.prepend", "test-value")],
+        );
+        write_files(
+            &layer_dir.join("env.launch"),
+            &[("PATH.prepend", "test-value")],
+        );
+        write_files(
+            &layer_dir.join("env"),
+            &[
+                ("LIBRARY_PATH.prepend", "lib-value"),
+                ("LIBRARY_PATH.delim", ":"),
+            ],
+        );
+
+        let layer_env = LayerEnv::read_from_layer_dir(&layer_dir).unwrap();
+        let bin = path_string(&layer_dir.join("bin"));
+        let lib = path_string(&layer_dir.join("lib"));
+
+        let build = layer_env.apply_to_empty(Scope::Build);
+        assert_eq!(get(&build, "PATH"), Some(format!("test-value{bin}")));
+        assert_eq!(
+            get(&build, "LIBRARY_PATH"),
+            Some(format!("lib-value:{lib}"))
+        );
+        let launch = layer_env.apply_to_empty(Scope::Launch);
+        assert_eq!(get(&launch, "PATH"), Some(format!("test-value{bin}")));
+    }
+
+    #[test]
+    fn files_named_like_layer_dirs_add_no_paths() {
+        let temp_dir = tempfile::tempdir().unwrap();
+        fs::write(temp_dir.path().join("bin"), "not a directory").unwrap();
+
+        let layer_env = LayerEnv::read_from_layer_dir(temp_dir.path()).unwrap();
+
+        assert_eq!(layer_env, LayerEnv::new());
+    }
+
+    #[test]
+    fn missing_layer_dir_reads_as_empty() {
+        let temp_dir = tempfile::tempdir().unwrap();
+
+        let layer_env = LayerEnv::read_from_layer_dir(temp_dir.path().join("nope")).unwrap();
+
+        assert_eq!(layer_env, LayerEnv::new());
+    }
+
+    // Apply order within and across parts (upstream semantics).
+
+    #[test]
+    fn behaviours_apply_in_order_within_one_part() {
+        // Append, Default, Override, Prepend: the override wins over the append, the prepend
+        // goes in front of the override.
+        let layer_env = LayerEnv::new()
+            .chainable_insert(Scope::All, ModificationBehavior::Override, "V", "ov")
+            .chainable_insert(Scope::All, ModificationBehavior::Append, "V", "ap")
+            .chainable_insert(Scope::All, ModificationBehavior::Prepend, "V", "pre")
+            .chainable_insert(Scope::All, ModificationBehavior::Default, "W", "def")
+            .chainable_insert(Scope::All, ModificationBehavior::Append, "W", "ap");
+
+        let result = layer_env.apply(Scope::All, &env(&[("V", "orig")]));
+
+        assert_eq!(get(&result, "V").as_deref(), Some("preov"));
+        assert_eq!(get(&result, "W").as_deref(), Some("ap"));
+    }
+
+    #[test]
+    fn scope_specific_parts_apply_after_env() {
+        let layer_env = LayerEnv::new()
+            .chainable_insert(
+                Scope::All,
+                ModificationBehavior::Override,
+                "JAVA_TOOL_OPTIONS",
+                "-Xmx1G",
+            )
+            .chainable_insert(
+                Scope::Build,
+                ModificationBehavior::Override,
+                "JAVA_TOOL_OPTIONS",
+                "-Xmx2G",
+            )
+            .chainable_insert(
+                Scope::Launch,
+                ModificationBehavior::Append,
+                "JAVA_TOOL_OPTIONS",
+                "-XX:+UseSerialGC",
+            );
+
+        assert_eq!(
+            get(&layer_env.apply_to_empty(Scope::Build), "JAVA_TOOL_OPTIONS").as_deref(),
+            Some("-Xmx2G")
+        );
+        assert_eq!(
+            get(
+                &layer_env.apply_to_empty(Scope::Launch),
+                "JAVA_TOOL_OPTIONS"
+            )
+            .as_deref(),
+            Some("-Xmx1G-XX:+UseSerialGC")
+        );
+    }
+
+    #[test]
+    fn modification_behavior_order() {
+        use ModificationBehavior::{Append, Default, Delimiter, Override, Prepend};
+        let mut behaviors = vec![Prepend, Override, Delimiter, Default, Append];
+        behaviors.sort();
+        assert_eq!(behaviors, [Append, Default, Delimiter, Override, Prepend]);
+    }
+
+    #[test]
+    fn equality_ignores_insertion_order() {
+        let a = LayerEnv::new()
+            .chainable_insert(Scope::All, ModificationBehavior::Default, "A", "1")
+            .chainable_insert(Scope::Build, ModificationBehavior::Append, "B", "2");
+        let b = LayerEnv::new()
+            .chainable_insert(Scope::Build, ModificationBehavior::Append, "B", "2")
+            .chainable_insert(Scope::All, ModificationBehavior::Default, "A", "1");
+        assert_eq!(a, b);
+    }
+
+    // Writing.
+
+    #[test]
+    fn write_read_round_trip_for_every_behaviour_and_scope() {
+        let layer_dir = tempfile::tempdir().unwrap();
+        let behaviors = [
+            ModificationBehavior::Append,
+            ModificationBehavior::Default,
+            ModificationBehavior::Delimiter,
+            ModificationBehavior::Override,
+            ModificationBehavior::Prepend,
+        ];
+        let scopes = [
+            Scope::All,
+            Scope::Build,
+            Scope::Launch,
+            Scope::Process("web".to_string()),
+        ];
+        let mut layer_env = LayerEnv::new();
+        for scope in &scopes {
+            for behavior in &behaviors {
+                layer_env.insert(
+                    scope.clone(),
+                    behavior.clone(),
+                    "VAR",
+                    format!("{scope:?}-{behavior:?}"),
+                );
+            }
+        }
+
+        layer_env.write_to_layer_dir(layer_dir.path()).unwrap();
+
+        assert_eq!(
+            fs::read_to_string(layer_dir.path().join("env.launch/web/VAR.delim")).unwrap(),
+            "Process(\"web\")-Delimiter"
+        );
+        assert_eq!(
+            LayerEnv::read_from_layer_dir(layer_dir.path()).unwrap(),
+            layer_env
+        );
+    }
+
+    #[test]
+    fn write_replaces_previous_files_and_leaves_no_empty_directories() {
+        let layer_dir = tempfile::tempdir().unwrap();
+        let dir = layer_dir.path();
+        LayerEnv::new()
+            .chainable_insert(Scope::All, ModificationBehavior::Default, "OLD", "1")
+            .chainable_insert(Scope::Launch, ModificationBehavior::Default, "OLD", "1")
+            .chainable_insert(
+                Scope::Process("web".into()),
+                ModificationBehavior::Default,
+                "OLD",
+                "1",
+            )
+            .write_to_layer_dir(dir)
+            .unwrap();
+
+        let new = LayerEnv::new().chainable_insert(
+            Scope::All,
+            ModificationBehavior::Override,
+            "NEW",
+            "2",
+        );
+        new.write_to_layer_dir(dir).unwrap();
+
+        let mut names: Vec<_> = fs::read_dir(dir.join("env"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["NEW.override"]);
+        assert!(!dir.join("env.launch").exists());
+        assert!(!dir.join("env.build").exists());
+        assert_eq!(LayerEnv::read_from_layer_dir(dir).unwrap(), new);
+    }
+
+    #[test]
+    fn write_does_not_write_layer_paths() {
+        let (_temp_dir, layer_dir) = layer_with_dirs(&["bin"]);
+        let layer_env = LayerEnv::read_from_layer_dir(&layer_dir).unwrap();
+
+        layer_env.write_to_layer_dir(&layer_dir).unwrap();
+
+        assert!(!layer_dir.join("env.build").exists());
+        assert!(!layer_dir.join("env.launch").exists());
+    }
+
+    #[test]
+    fn env_path_that_is_a_file_is_ignored() {
+        let temp_dir = tempfile::tempdir().unwrap();
+        fs::write(temp_dir.path().join("env"), "").unwrap();
+
+        assert_eq!(
+            LayerEnv::read_from_layer_dir(temp_dir.path()).unwrap(),
+            LayerEnv::new()
+        );
+    }
+}

@@ -1,0 +1,103 @@
+//! Software bills of materials (SBOMs).
+
+use libcnb_lite_data::sbom::SbomFormat;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A software bill of materials: raw data in one of the [`SbomFormat`]s.
+///
+/// Hand it to [`BuildResultBuilder::build_sbom`](crate::build::BuildResultBuilder::build_sbom)
+/// or [`launch_sbom`](crate::build::BuildResultBuilder::launch_sbom) (or to a layer). The data is
+/// written as is; it is not validated.
+///
+/// # Examples
+///
+/// ```
+/// use libcnb_lite::data::sbom::SbomFormat;
+/// use libcnb_lite::sbom::Sbom;
+///
+/// let sbom = Sbom::from_bytes(SbomFormat::CycloneDxJson, r#"{"bomFormat":"CycloneDX"}"#);
+/// assert_eq!(sbom.format, SbomFormat::CycloneDxJson);
+/// assert_eq!(sbom.data, br#"{"bomFormat":"CycloneDX"}"#);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Sbom {
+    /// The format of `data`.
+    pub format: SbomFormat,
+    /// The SBOM itself.
+    pub data: Vec<u8>,
+}
+
+impl Sbom {
+    /// Reads the SBOM data from the file at `path`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite::data::sbom::SbomFormat;
+    /// use libcnb_lite::sbom::Sbom;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// # let temp_dir = tempfile::tempdir()?;
+    /// let path = temp_dir.path().join("sbom.spdx.json");
+    /// std::fs::write(&path, "{}")?;
+    /// let sbom = Sbom::from_path(SbomFormat::SpdxJson, &path)?;
+    /// assert_eq!(sbom.data, b"{}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The I/O error if the file can't be read.
+    pub fn from_path<P: AsRef<Path>>(format: SbomFormat, path: P) -> std::io::Result<Self> {
+        fs::read(path.as_ref()).map(|data| Self { format, data })
+    }
+
+    /// Creates an SBOM from in-memory data.
+    pub fn from_bytes<D: Into<Vec<u8>>>(format: SbomFormat, data: D) -> Self {
+        Self {
+            format,
+            data: data.into(),
+        }
+    }
+}
+
+/// `<base_directory>/<base_name>.sbom.<cdx|spdx|syft>.json`: where the spec wants an SBOM of
+/// this format (`base_name` is `launch`, `build` or a layer name).
+pub(crate) fn cnb_sbom_path(
+    sbom_format: SbomFormat,
+    base_directory: impl AsRef<Path>,
+    base_name: &str,
+) -> PathBuf {
+    let suffix = match sbom_format {
+        SbomFormat::CycloneDxJson => "cdx.json",
+        SbomFormat::SpdxJson => "spdx.json",
+        SbomFormat::SyftJson => "syft.json",
+    };
+    base_directory
+        .as_ref()
+        .join(format!("{base_name}.sbom.{suffix}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sbom_paths() {
+        let dir = Path::new("/layers/bp");
+        assert_eq!(
+            cnb_sbom_path(SbomFormat::CycloneDxJson, dir, "launch"),
+            dir.join("launch.sbom.cdx.json")
+        );
+        assert_eq!(
+            cnb_sbom_path(SbomFormat::SpdxJson, dir, "build"),
+            dir.join("build.sbom.spdx.json")
+        );
+        assert_eq!(
+            cnb_sbom_path(SbomFormat::SyftJson, dir, "python"),
+            dir.join("python.sbom.syft.json")
+        );
+    }
+}

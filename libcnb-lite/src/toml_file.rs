@@ -1,0 +1,194 @@
+//! Reading and writing TOML files with serde.
+
+use crate::fs::{Operation, at_path, write_atomically};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::{fs, io, path::Path};
+
+/// An error from [`read_toml_file`] or [`write_toml_file`].
+///
+/// The variants are those of upstream libcnb's `TomlFileError`. I/O errors name the file they
+/// happened on (`couldn't read /workspace/buildpack.toml: No such file or directory (os error
+/// 2)`) and keep their [`io::ErrorKind`], so `error.kind() == io::ErrorKind::NotFound` still
+/// tells a missing file apart.
+///
+/// The message includes the underlying error's text, as upstream's does; for that reason
+/// [`source`](std::error::Error::source) is `None`, so that error reporters don't print it twice.
+#[derive(thiserror::Error, Debug)]
+pub enum TomlFileError {
+    /// The file couldn't be read or written.
+    #[error("{0}")]
+    IoError(io::Error),
+
+    /// The file's contents aren't valid TOML or don't match the expected type.
+    #[error("couldn't deserialize TOML: {0}")]
+    TomlDeserializationError(toml::de::Error),
+
+    /// The value couldn't be serialized as TOML.
+    #[error("couldn't serialize TOML: {0}")]
+    TomlSerializationError(toml::ser::Error),
+}
+
+impl From<io::Error> for TomlFileError {
+    fn from(error: io::Error) -> Self {
+        Self::IoError(error)
+    }
+}
+
+impl From<toml::de::Error> for TomlFileError {
+    fn from(error: toml::de::Error) -> Self {
+        Self::TomlDeserializationError(error)
+    }
+}
+
+impl From<toml::ser::Error> for TomlFileError {
+    fn from(error: toml::ser::Error) -> Self {
+        Self::TomlSerializationError(error)
+    }
+}
+
+/// Serializes `value` as TOML and writes it to `path`, atomically: a reader sees either the old
+/// file or the complete new one.
+///
+/// # Examples
+///
+/// ```
+/// use libcnb_lite::data::store::Store;
+/// use libcnb_lite::{read_toml_file, write_toml_file};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let temp_dir = tempfile::tempdir()?;
+/// let path = temp_dir.path().join("store.toml");
+/// let mut store = Store::default();
+/// store.metadata.insert("answer".into(), 42.into());
+///
+/// write_toml_file(&store, &path)?;
+///
+/// assert_eq!(std::fs::read_to_string(&path)?, "[metadata]\nanswer = 42\n");
+/// let read_back: Store = read_toml_file(&path)?;
+/// assert_eq!(read_back.metadata["answer"].as_integer(), Some(42));
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+///
+/// [`TomlFileError::TomlSerializationError`] if `value` can't be represented as TOML,
+/// [`TomlFileError::IoError`] (naming `path`) if the file can't be written.
+pub fn write_toml_file(
+    value: &impl Serialize,
+    path: impl AsRef<Path>,
+) -> Result<(), TomlFileError> {
+    let contents = toml::to_string(value)?;
+    write_atomically(path, contents)?;
+    Ok(())
+}
+
+/// Reads the TOML file at `path` and deserializes it into `A`.
+///
+/// # Examples
+///
+/// ```
+/// use libcnb_lite::{TomlFileError, read_toml_file};
+/// use libcnb_lite::data::buildpack_plan::BuildpackPlan;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let temp_dir = tempfile::tempdir()?;
+/// let path = temp_dir.path().join("plan.toml");
+/// std::fs::write(&path, "[[entries]]\nname = \"python\"\n")?;
+///
+/// let plan: BuildpackPlan = read_toml_file(&path)?;
+/// assert_eq!(plan.entries[0].name, "python");
+///
+/// let missing = read_toml_file::<BuildpackPlan>(temp_dir.path().join("missing.toml"));
+/// assert!(matches!(missing, Err(TomlFileError::IoError(e)) if e.kind() == std::io::ErrorKind::NotFound));
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+///
+/// [`TomlFileError::IoError`] (naming `path`) if the file can't be read,
+/// [`TomlFileError::TomlDeserializationError`] if it isn't valid TOML or doesn't match `A`.
+pub fn read_toml_file<A: DeserializeOwned>(path: impl AsRef<Path>) -> Result<A, TomlFileError> {
+    let path = path.as_ref();
+    let contents =
+        fs::read_to_string(path).map_err(|error| at_path(Operation::Read, path, error))?;
+    Ok(toml::from_str(&contents)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, Serialize, PartialEq)]
+    struct Answer {
+        answer: u32,
+    }
+
+    #[test]
+    fn round_trip() {
+        let temp_dir = tempfile::tempdir().unwrap();
+        let path = temp_dir.path().join("answer.toml");
+
+        write_toml_file(&Answer { answer: 42 }, &path).unwrap();
+
+        assert_eq!(fs::read_to_string(&path).unwrap(), "answer = 42\n");
+        assert_eq!(
+            read_toml_file::<Answer>(&path).unwrap(),
+            Answer { answer: 42 }
+        );
+    }
+
+    #[test]
+    fn read_error_names_the_file() {
+        let temp_dir = tempfile::tempdir().unwrap();
+        let path = temp_dir.path().join("buildpack.toml");
+
+        let error = read_toml_file::<Answer>(&path).unwrap_err();
+
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "couldn't read {}: No such file or directory (os error 2)",
+                path.display()
+            )
+        );
+        assert!(matches!(error, TomlFileError::IoError(e) if e.kind() == io::ErrorKind::NotFound));
+    }
+
+    #[test]
+    fn deserialization_error_message() {
+        let temp_dir = tempfile::tempdir().unwrap();
+        let path = temp_dir.path().join("answer.toml");
+        fs::write(&path, "answer = \"no\"\n").unwrap();
+
+        let error = read_toml_file::<Answer>(&path).unwrap_err();
+
+        assert!(matches!(error, TomlFileError::TomlDeserializationError(_)));
+        assert!(
+            error
+                .to_string()
+                .starts_with("couldn't deserialize TOML: TOML parse error at line 1"),
+            "{error}"
+        );
+        assert!(std::error::Error::source(&error).is_none());
+    }
+
+    #[test]
+    fn serialization_error_message() {
+        let temp_dir = tempfile::tempdir().unwrap();
+        let path = temp_dir.path().join("x.toml");
+
+        // A bare integer is not a TOML document.
+        let error = write_toml_file(&42, &path).unwrap_err();
+
+        assert!(matches!(error, TomlFileError::TomlSerializationError(_)));
+        assert!(
+            error.to_string().starts_with("couldn't serialize TOML: "),
+            "{error}"
+        );
+        assert!(!path.exists());
+    }
+}
