@@ -42,17 +42,29 @@ pub fn write_exec_d_program_output<O: Into<ExecDProgramOutput>>(o: O) {
 
 #[cfg(unix)]
 fn write_to_fd_3(output: &ExecDProgramOutput) -> io::Result<()> {
+    use std::mem::ManuallyDrop;
     use std::os::fd::FromRawFd;
+    use std::path::Path;
+
+    // `File::from_raw_fd` requires an open fd. Where the system lists open fds (`/dev/fd`
+    // on Linux and macOS), check that first and fail with a message instead.
+    if Path::new("/dev/fd").is_dir() && std::fs::symlink_metadata("/dev/fd/3").is_err() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            "file descriptor 3 is not open (the launcher opens it for exec.d programs)",
+        ));
+    }
 
     #[expect(
         unsafe_code,
-        reason = "the CNB spec hands exec.d programs fd 3 for their output; this function is \
-                  that fd's only user, and a closed fd 3 surfaces as a write error (EBADF)"
+        reason = "the CNB spec hands exec.d programs fd 3 for their output; std has no safe way \
+                  to adopt an inherited fd"
     )]
-    // SAFETY: fd 3 is the output pipe the launcher opened for this process, and nothing else in
-    // an exec.d program owns it; the `File` closes it on drop, after the single write.
-    let file = unsafe { std::fs::File::from_raw_fd(3) };
-    write_output(output, file)
+    // SAFETY: fd 3 is open (checked above where possible) and is the output pipe the launcher
+    // opened for this process; nothing else in an exec.d program uses it. `ManuallyDrop` leaves
+    // it open, so it is never closed twice; the process exit closes it.
+    let file = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(3) });
+    write_output(output, &*file)
 }
 
 #[cfg(not(unix))]
