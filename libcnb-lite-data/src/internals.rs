@@ -106,23 +106,23 @@ impl<const N: usize> LiteralError<N> {
 #[macro_export]
 macro_rules! __validated_literal {
     ($type:ty, $value:expr) => {{
-        const LITERAL: $crate::internals::ValidLiteral<$type> = {
-            const VALUE: &::core::primitive::str = $value;
-            match $crate::internals::ValidLiteral::<$type>::new(VALUE) {
+        // Item names are not hygienic, so this one must not clash with a constant the caller
+        // passes in as `$value`.
+        const __LIBCNB_LITE_DATA_VALIDATED_LITERAL: $crate::internals::ValidLiteral<$type> =
+            match $crate::internals::ValidLiteral::<$type>::new($value) {
                 ::core::result::Result::Ok(literal) => literal,
                 ::core::result::Result::Err(rule) => {
                     let error = $crate::internals::LiteralError::<
-                        { $crate::internals::message_capacity(VALUE) },
+                        { $crate::internals::message_capacity($value) },
                     >::new(
                         $crate::internals::ValidLiteral::<$type>::WHAT,
-                        VALUE,
+                        $value,
                         rule.message(),
                     );
                     ::core::panic!("{}", error.as_str())
                 }
-            }
-        };
-        LITERAL.into_value()
+            };
+        __LIBCNB_LITE_DATA_VALIDATED_LITERAL.into_value()
     }};
 }
 

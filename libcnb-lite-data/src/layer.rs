@@ -251,6 +251,16 @@ mod tests {
     }
 
     #[test]
+    fn macro_accepts_constants_whatever_their_name() {
+        const VALUE: &str = "value";
+        const LITERAL: &str = "literal";
+        const LAYER: &str = "layer";
+        assert_eq!(layer_name!(VALUE).as_str(), "value");
+        assert_eq!(layer_name!(LITERAL).as_str(), "literal");
+        assert_eq!(layer_name!(LAYER).as_str(), "layer");
+    }
+
+    #[test]
     fn string_views() {
         let name = layer_name!("gems");
         assert_eq!(AsRef::<str>::as_ref(&name), "gems");

@@ -1,0 +1,3 @@
+fn main() {
+    let _reserved = libcnb_lite_data::layer_name!("launch");
+}
