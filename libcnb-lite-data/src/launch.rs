@@ -1,8 +1,10 @@
 //! `launch.toml`: the processes, labels and slices of the app image.
 //!
 //! Models the spec's
-//! [launch.toml](https://github.com/buildpacks/spec/blob/buildpack/v0.10/buildpack.md#launchtoml-toml),
-//! plus the `exec-env` process key of Buildpack API 0.12.
+//! [launch.toml](https://github.com/buildpacks/spec/blob/buildpack/v0.10/buildpack.md#launchtoml-toml).
+//! The per-process `exec-env` key of Buildpack API 0.12 is not supported, as in upstream
+//! libcnb-data: [`Process`] keeps upstream's fields so that its struct literals compile
+//! unchanged, and a `launch.toml` with `exec-env` is rejected as having an unknown field.
 
 use crate::internals::bytes;
 use crate::newtype::validated_name;
@@ -143,8 +145,8 @@ pub struct Label {
 /// A process the app image can run.
 ///
 /// Serialized with the keys in this order: `type`, `command`, `args` (left out when empty),
-/// `default` (left out when `false`), `working-dir` (left out for the app directory) and
-/// `exec-env` (left out when empty).
+/// `default` (left out when `false`) and `working-dir` (left out for the app directory).
+/// Buildpack API 0.12's `exec-env` key is not supported (see the [module docs](crate::launch)).
 ///
 /// # Examples
 ///
@@ -181,10 +183,6 @@ pub struct Process {
         skip_serializing_if = "WorkingDirectory::is_app"
     )]
     pub working_directory: WorkingDirectory,
-    /// `exec-env` (Buildpack API 0.12): the execution environments (such as `production` or
-    /// `test`) in which the process is available. Empty means all of them.
-    #[serde(rename = "exec-env", default, skip_serializing_if = "Vec::is_empty")]
-    pub exec_env: Vec<String>,
 }
 
 /// The working directory of a [`Process`].
@@ -259,7 +257,6 @@ impl ProcessBuilder {
                 args: Vec::new(),
                 default: false,
                 working_directory: WorkingDirectory::App,
-                exec_env: Vec::new(),
             },
         }
     }
@@ -290,14 +287,6 @@ impl ProcessBuilder {
     /// Sets the working directory.
     pub fn working_directory(&mut self, value: WorkingDirectory) -> &mut Self {
         self.process.working_directory = value;
-        self
-    }
-
-    /// Sets the execution environments the process is available in (Buildpack API 0.12
-    /// `exec-env`), replacing any set before. Without this call the process is available in
-    /// all of them.
-    pub fn exec_env(&mut self, exec_env: impl IntoIterator<Item = impl Into<String>>) -> &mut Self {
-        self.process.exec_env = exec_env.into_iter().map(Into::into).collect();
         self
     }
 
@@ -521,11 +510,10 @@ mod tests {
             .args(["a"])
             .default(true)
             .working_directory(WorkingDirectory::Directory(PathBuf::from("dist")))
-            .exec_env(["production"])
             .build();
         assert_eq!(
             toml::to_string(&process).unwrap(),
-            "type = \"web\"\ncommand = [\"foo\"]\nargs = [\"a\"]\ndefault = true\nworking-dir = \"dist\"\nexec-env = [\"production\"]\n"
+            "type = \"web\"\ncommand = [\"foo\"]\nargs = [\"a\"]\ndefault = true\nworking-dir = \"dist\"\n"
         );
     }
 

@@ -1,7 +1,7 @@
 //! `buildpack.toml`: component, composite and legacy-stack descriptors, and what is rejected.
 
 use libcnb_lite_data::buildpack::{
-    BuildpackApi, BuildpackDescriptor, BuildpackTarget, BuildpackVersion,
+    Buildpack, BuildpackApi, BuildpackDescriptor, BuildpackTarget, BuildpackVersion,
     ComponentBuildpackDescriptor, CompositeBuildpackDescriptor, Distro, Group, License, Order,
     Stack,
 };
@@ -73,7 +73,6 @@ fn component_with_every_key() {
             SbomFormat::SyftJson
         ])
     );
-    assert!(buildpack.exec_env.is_empty());
     assert!(descriptor.stacks.is_empty());
     assert_eq!(
         descriptor.targets,
@@ -216,7 +215,7 @@ fn untagged_descriptor_picks_the_kind() {
 }
 
 #[test]
-fn buildpack_api_0_12_exec_env() {
+fn buildpack_api_0_12_exec_env_is_accepted_and_ignored() {
     let toml_str = "api = \"0.12\"\n[buildpack]\nid = \"foo/bar\"\nversion = \"0.0.1\"\nexec-env = [\"production\", \"test\"]\n";
     let descriptor = toml::from_str::<ComponentBuildpackDescriptor>(toml_str).unwrap();
     assert_eq!(
@@ -226,7 +225,41 @@ fn buildpack_api_0_12_exec_env() {
             minor: 12
         }
     );
-    assert_eq!(descriptor.buildpack.exec_env, ["production", "test"]);
+    assert_eq!(descriptor.buildpack.id, buildpack_id!("foo/bar"));
+    assert_eq!(descriptor.buildpack.version, BuildpackVersion::new(0, 0, 1));
+
+    let composite =
+        format!("{toml_str}[[order]]\n[[order.group]]\nid = \"foo/baz\"\nversion = \"0.0.1\"\n");
+    let descriptor = toml::from_str::<BuildpackDescriptor>(&composite).unwrap();
+    assert!(matches!(descriptor, BuildpackDescriptor::Composite(_)));
+}
+
+#[test]
+fn buildpack_struct_literal_has_upstreams_fields() {
+    // Downstream tests build descriptors by hand; a field added here would break them.
+    let buildpack = Buildpack {
+        id: buildpack_id!("foo/bar"),
+        name: None,
+        version: BuildpackVersion::new(0, 0, 1),
+        homepage: None,
+        clear_env: false,
+        description: None,
+        keywords: Vec::new(),
+        licenses: Vec::new(),
+        sbom_formats: HashSet::new(),
+    };
+    let parsed = toml::from_str::<ComponentBuildpackDescriptor>(MINIMAL_HEADER)
+        .unwrap()
+        .buildpack;
+    assert_eq!(format!("{parsed:?}"), format!("{buildpack:?}"));
+}
+
+#[test]
+fn buildpack_exec_env_must_be_a_list_of_strings() {
+    for exec_env in ["\"production\"", "[1]", "[{ name = \"production\" }]"] {
+        let error = component_error(&format!("{MINIMAL_HEADER}exec-env = {exec_env}\n"));
+        assert!(error.contains("exec-env"), "{exec_env}: {error}");
+    }
 }
 
 #[test]
@@ -265,6 +298,7 @@ fn rejects_composite_with_stacks() {
 fn rejects_unknown_keys_everywhere() {
     for (extra, key) in [
         ("unknown = 1\n", "unknown"),
+        ("exec_env = [\"production\"]\n", "exec_env"),
         ("[buildpack.links]\nhome = \"x\"\n", "links"),
         ("[[targets]]\nplatform = \"linux\"\n", "platform"),
         (

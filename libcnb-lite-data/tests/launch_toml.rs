@@ -28,7 +28,6 @@ fn expected_launch() -> Launch {
         .process(ProcessBuilder::new(process_type!("worker"), ["python", "worker.py"]).build())
         .process(
             ProcessBuilder::new(process_type!("migrate"), ["python", "manage.py", "migrate"])
-                .exec_env(["production"])
                 .build(),
         )
         .slice(Slice {
@@ -71,7 +70,6 @@ fn serializes_in_spec_key_order() {
             "command",
             "type",
             "command",
-            "exec-env",
             "paths"
         ]
     );
@@ -132,7 +130,8 @@ fn rejects_unknown_and_outdated_keys() {
         ("direct = true", "direct"),
         // The key libcnb used before 0.22.
         ("working-directory = \"src\"", "working-directory"),
-        ("exec_env = [\"test\"]", "exec_env"),
+        // Buildpack API 0.12, unsupported as upstream so that `Process` keeps upstream's fields.
+        ("exec-env = [\"production\"]", "exec-env"),
     ] {
         let toml_str = format!("[[processes]]\ntype = \"web\"\ncommand = [\"foo\"]\n{process}\n");
         let error = toml::from_str::<Launch>(&toml_str).unwrap_err().to_string();
@@ -157,6 +156,22 @@ fn rejects_string_command_and_bad_process_types() {
     assert!(
         error.contains("invalid process type `web/api`: a process type may only contain ASCII letters and digits"),
         "{error}"
+    );
+}
+
+#[test]
+fn process_struct_literal_has_upstreams_fields() {
+    // Downstream tests build processes by hand; a field added here would break them.
+    let process = Process {
+        r#type: process_type!("web"),
+        command: vec![String::from("foo")],
+        args: Vec::new(),
+        default: false,
+        working_directory: WorkingDirectory::App,
+    };
+    assert_eq!(
+        process,
+        ProcessBuilder::new(process_type!("web"), ["foo"]).build()
     );
 }
 

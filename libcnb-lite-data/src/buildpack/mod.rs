@@ -191,8 +191,34 @@ pub struct CompositeBuildpackDescriptor<BM = GenericMetadata> {
 }
 
 /// The `[buildpack]` table of a buildpack descriptor.
+///
+/// The fields are upstream libcnb-data's, so `Buildpack { .. }` struct literals written for it
+/// compile unchanged. Unknown keys are rejected, except `exec-env` (Buildpack API 0.12), which
+/// must be a list of strings and is then ignored: the lifecycle uses it to choose which
+/// buildpacks run, and a running buildpack learns its execution environment from
+/// `CNB_EXEC_ENV`, which libcnb-lite's detect and build contexts expose as `exec_env()`.
+///
+/// # Examples
+///
+/// ```
+/// use libcnb_lite_data::buildpack::ComponentBuildpackDescriptor;
+/// use libcnb_lite_data::buildpack_id;
+///
+/// let toml_str = r#"
+/// api = "0.12"
+///
+/// [buildpack]
+/// id = "foo/bar"
+/// version = "0.0.1"
+/// exec-env = ["production"]
+/// "#;
+///
+/// let descriptor: ComponentBuildpackDescriptor = toml::from_str(toml_str)?;
+/// assert_eq!(descriptor.buildpack.id, buildpack_id!("foo/bar"));
+/// # Ok::<(), toml::de::Error>(())
+/// ```
 #[derive(Deserialize, Debug)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "BuildpackTable")]
 pub struct Buildpack {
     /// The buildpack's ID.
     pub id: BuildpackId,
@@ -204,26 +230,55 @@ pub struct Buildpack {
     pub homepage: Option<String>,
     /// `clear-env`: whether the buildpack wants to run without the user-provided environment
     /// variables applied.
-    #[serde(default, rename = "clear-env")]
     pub clear_env: bool,
     /// A human-readable description.
     pub description: Option<String>,
     /// Search keywords.
-    #[serde(default)]
     pub keywords: Vec<String>,
     /// The licenses of the buildpack.
-    #[serde(default)]
     pub licenses: Vec<License>,
     /// `sbom-formats`: the SBOM formats the buildpack writes. Duplicates collapse.
-    #[serde(default, rename = "sbom-formats")]
     pub sbom_formats: HashSet<SbomFormat>,
-    /// `exec-env` (Buildpack API 0.12): the execution environments (such as `production` or
-    /// `test`) the buildpack applies to. Empty means all of them.
-    ///
-    /// This follows the lifecycle, which reads a list of strings, rather than the spec text,
-    /// which shows `[[buildpack.exec-env]]` tables.
+}
+
+/// What `[buildpack]` may contain: [`Buildpack`]'s keys plus `exec-env`, which is checked and
+/// dropped so that `Buildpack` keeps upstream's fields.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BuildpackTable {
+    id: BuildpackId,
+    name: Option<String>,
+    version: BuildpackVersion,
+    homepage: Option<String>,
+    #[serde(default, rename = "clear-env")]
+    clear_env: bool,
+    description: Option<String>,
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(default)]
+    licenses: Vec<License>,
+    #[serde(default, rename = "sbom-formats")]
+    sbom_formats: HashSet<SbomFormat>,
+    /// The lifecycle's form, a list of strings (the spec text shows `[[buildpack.exec-env]]`
+    /// tables instead).
     #[serde(default, rename = "exec-env")]
-    pub exec_env: Vec<String>,
+    _exec_env: Vec<String>,
+}
+
+impl From<BuildpackTable> for Buildpack {
+    fn from(table: BuildpackTable) -> Self {
+        Self {
+            id: table.id,
+            name: table.name,
+            version: table.version,
+            homepage: table.homepage,
+            clear_env: table.clear_env,
+            description: table.description,
+            keywords: table.keywords,
+            licenses: table.licenses,
+            sbom_formats: table.sbom_formats,
+        }
+    }
 }
 
 /// A license of a buildpack, by SPDX identifier (`type`) and/or `uri`.
@@ -289,7 +344,6 @@ version = "0.0.1"
         assert!(buildpack.keywords.is_empty());
         assert!(buildpack.licenses.is_empty());
         assert!(buildpack.sbom_formats.is_empty());
-        assert!(buildpack.exec_env.is_empty());
         assert!(descriptor.stacks.is_empty());
         assert!(descriptor.targets.is_empty());
         assert_eq!(descriptor.metadata, None);
