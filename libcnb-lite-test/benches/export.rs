@@ -1,0 +1,2 @@
+//! Export benchmark (pending).
+fn main() {}

@@ -1,0 +1,354 @@
+//! The `cnb-local` command-line tool: `pack build` without Docker.
+//!
+//! ```text
+//! cnb-local build --buildpack <dir-or-crate>... --app <dir> [--state <dir>] [--env NAME=VALUE]...
+//! cnb-local launch [--state <dir>] [--process <type>] [-- <args>...]
+//! ```
+//!
+//! Exit codes: 0 success, 2 usage error, 20 no group passed detection, 21 detection errored,
+//! 51 a buildpack's build failed (the lifecycle's codes), 1 anything else (missing app dir,
+//! corrupt state dir, export failure).
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::config::{BuildConfig, BuildpackSource, GroupEntry};
+use crate::detect::{DetectError, DetectResult};
+use crate::launch::run_process;
+use crate::lifecycle::{LifecycleError, error_chain, run};
+use crate::output::{Observer, Progress, Stream};
+use crate::report::{BuildReport, LayerReport, LayerStatus};
+use LayerStatus::{Added, Reused};
+
+const USAGE: &str = "\
+usage:
+  cnb-local build --buildpack <dir-or-crate>... --app <dir> [--state <dir>] [--env NAME=VALUE]...
+                  [--optional-buildpack <dir-or-crate>] [--platform-api X.Y]
+  cnb-local launch [--state <dir>] [--process <type>] [-- <args>...]
+
+A buildpack is a packaged dir (buildpack.toml, bin/detect, bin/build) or a crate dir
+(Cargo.toml + buildpack.toml) that is built with cargo. The state dir (default
+./.cnb-local-state) keeps the previous image and the cache: build twice to see reuse.";
+
+/// Exit code for usage errors.
+const EXIT_USAGE: i32 = 2;
+
+/// Runs the tool with `args` (without the program name) and returns the exit code.
+///
+/// # Examples
+///
+/// ```
+/// let code = libcnb_lite_test::cli::main(vec!["--help".into()]);
+/// assert_eq!(code, 0);
+/// ```
+#[must_use]
+pub fn main(args: Vec<OsString>) -> i32 {
+    let args: Vec<String> = match args.into_iter().map(OsString::into_string).collect() {
+        Ok(args) => args,
+        Err(arg) => {
+            eprintln!("error: argument {arg:?} is not valid UTF-8");
+            return EXIT_USAGE;
+        }
+    };
+    match args.first().map(String::as_str) {
+        Some("build") => match parse_build(&args[1..]) {
+            Ok((config, state)) => build(&config, &state),
+            Err(message) => usage_error(&message),
+        },
+        Some("launch") => launch(&args[1..]),
+        Some("help" | "--help" | "-h") => {
+            println!("{USAGE}");
+            0
+        }
+        Some(other) => usage_error(&format!("unknown command {other:?}")),
+        None => usage_error("missing command"),
+    }
+}
+
+fn usage_error(message: &str) -> i32 {
+    eprintln!("error: {message}\n\n{USAGE}");
+    EXIT_USAGE
+}
+
+fn buildpack_source(path: &str) -> BuildpackSource {
+    let dir = Path::new(path);
+    if dir.join("bin").is_dir() || !dir.join("Cargo.toml").is_file() {
+        BuildpackSource::dir(dir)
+    } else {
+        BuildpackSource::crate_dir(dir)
+    }
+}
+
+fn parse_build(args: &[String]) -> Result<(BuildConfig, PathBuf), String> {
+    let mut buildpacks: Vec<GroupEntry> = Vec::new();
+    let mut app = None;
+    let mut state = PathBuf::from(".cnb-local-state");
+    let mut env = Vec::new();
+    let mut platform_api = None;
+    let mut iter = args.iter();
+    while let Some(flag) = iter.next() {
+        let mut value = || {
+            iter.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            "--buildpack" | "-b" => buildpacks.push(buildpack_source(&value()?).into()),
+            "--optional-buildpack" => buildpacks.push(buildpack_source(&value()?).optional()),
+            "--app" | "-a" => app = Some(PathBuf::from(value()?)),
+            "--state" | "-s" => state = PathBuf::from(value()?),
+            "--env" | "-e" => {
+                let pair = value()?;
+                let (name, val) = pair
+                    .split_once('=')
+                    .ok_or_else(|| format!("--env wants NAME=VALUE, got {pair:?}"))?;
+                env.push((name.to_owned(), val.to_owned()));
+            }
+            "--platform-api" => {
+                let text = value()?;
+                let parsed = text
+                    .split_once('.')
+                    .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+                    .ok_or_else(|| format!("--platform-api wants X.Y, got {text:?}"))?;
+                platform_api = Some(parsed);
+            }
+            other => return Err(format!("unknown option {other:?}")),
+        }
+    }
+    let app = app.ok_or("--app is required")?;
+    if buildpacks.is_empty() {
+        return Err("at least one --buildpack is required".into());
+    }
+    let mut config = BuildConfig::new(app, buildpacks);
+    for (name, value) in env {
+        config = config.env(name, value);
+    }
+    if let Some((major, minor)) = platform_api {
+        config = config.platform_api(major, minor);
+    }
+    Ok((config, state))
+}
+
+/// Prints output live, and a progress line while a step runs long.
+#[derive(Debug, Default)]
+struct Terminal {
+    current: Mutex<Option<(String, Instant)>>,
+}
+
+impl Observer for Terminal {
+    fn output(&self, stream: Stream, bytes: &[u8]) {
+        // Printing is best effort: a closed pipe must not abort the build.
+        let _ = match stream {
+            Stream::Stdout => std::io::stdout().write_all(bytes),
+            Stream::Stderr => std::io::stderr().write_all(bytes),
+        };
+    }
+
+    fn progress(&self, progress: &Progress) {
+        if let Ok(mut current) = self.current.lock() {
+            match progress {
+                Progress::Started { step } => *current = Some((step.clone(), Instant::now())),
+                Progress::Finished { step, elapsed } => {
+                    if *elapsed >= Duration::from_secs(1) {
+                        eprintln!("    {step} took {}", seconds(*elapsed));
+                    }
+                    *current = None;
+                }
+            }
+        }
+    }
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{:.2}s", duration.as_secs_f64())
+}
+
+/// Runs `f` while a thread prints `... <step> (Ns)` every few seconds during long steps.
+fn with_progress<T>(terminal: &Terminal, f: impl FnOnce() -> T) -> T {
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut last_print = Instant::now();
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                let Ok(current) = terminal.current.lock() else {
+                    return;
+                };
+                if let Some((step, started)) = current.as_ref() {
+                    let elapsed = started.elapsed();
+                    if elapsed >= Duration::from_secs(3)
+                        && last_print.elapsed() >= Duration::from_secs(3)
+                    {
+                        eprintln!("    ... {step} ({}s)", elapsed.as_secs());
+                        last_print = Instant::now();
+                    }
+                }
+            }
+        });
+        let result = f();
+        done.store(true, Ordering::Relaxed);
+        result
+    })
+}
+
+fn build(config: &BuildConfig, state: &Path) -> i32 {
+    let terminal = Terminal::default();
+    let started = Instant::now();
+    let result = with_progress(&terminal, || run(config, state, &terminal));
+    match result {
+        Ok(report) => {
+            print_summary(&report, state, started.elapsed());
+            0
+        }
+        Err(failure) => {
+            let code = match failure.error.as_ref() {
+                LifecycleError::Detect(DetectError::Failed { .. }) => 20,
+                LifecycleError::Detect(DetectError::Errored { .. }) => 21,
+                LifecycleError::Build(_) => 51,
+                _ => 1,
+            };
+            if let LifecycleError::Detect(error) = failure.error.as_ref() {
+                eprintln!("\nDetect results:");
+                for run in error.runs() {
+                    eprintln!("  {:<8} {}@{}", run.result.to_string(), run.id, run.version);
+                }
+            }
+            eprintln!("\nerror: {}", error_chain(&failure.error));
+            code
+        }
+    }
+}
+
+fn print_summary(report: &BuildReport, state: &Path, total: Duration) {
+    println!("\n===> SUMMARY");
+    println!("Detect:");
+    for run in &report.detect {
+        let marker = if run.result == DetectResult::Pass {
+            "pass"
+        } else {
+            &run.result.to_string()
+        };
+        println!("  {marker:<8} {}@{}", run.id, run.version);
+    }
+    println!("Layers:");
+    let row = |cells: [&str; 5]| {
+        let line = format!(
+            "  {:<40} {:<20} {:<14} {:<8} {:<8}",
+            cells[0], cells[1], cells[2], cells[3], cells[4]
+        );
+        println!("{}", line.trim_end());
+    };
+    row(["LAYER", "TYPES", "DIFF ID", "EXPORT", "CACHE"]);
+    for layer in &report.layers {
+        let dash = || "-".to_owned();
+        row([
+            &layer.identifier(),
+            &layer.types.to_string(),
+            &layer
+                .diff_id
+                .as_ref()
+                .map_or_else(dash, |d| d.short().to_owned()),
+            &layer.exported.map_or_else(dash, |s| s.to_string()),
+            &layer.cached.map_or_else(dash, |s| s.to_string()),
+        ]);
+    }
+    row([
+        "app",
+        "launch",
+        report.app.0.short(),
+        &report.app.1.to_string(),
+        "-",
+    ]);
+    let count = |f: &dyn Fn(&LayerReport) -> Option<LayerStatus>, status| {
+        report
+            .layers
+            .iter()
+            .filter(|l| f(l) == Some(status))
+            .count()
+    };
+    println!(
+        "Image: {} layer(s) added, {} reused; cache: {} layer(s) added, {} reused",
+        count(&|l| l.exported, Added),
+        count(&|l| l.exported, Reused),
+        count(&|l| l.cached, Added),
+        count(&|l| l.cached, Reused),
+    );
+    if report.processes.is_empty() {
+        println!("Processes: none");
+    } else {
+        println!("Processes:");
+        for process in &report.processes {
+            let default = if report.default_process.as_deref() == Some(process.r#type.as_str()) {
+                " (default)"
+            } else {
+                ""
+            };
+            println!(
+                "  {}{default}: {}",
+                process.r#type,
+                process
+                    .command
+                    .iter()
+                    .chain(&process.args)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+        }
+    }
+    let t = &report.timings;
+    println!(
+        "Timings: prepare {}, detect {}, restore {}, build {}, export {}, cache {}, total {}",
+        seconds(t.prepare),
+        seconds(t.detect),
+        seconds(t.restore),
+        seconds(t.build),
+        seconds(t.export),
+        seconds(t.cache),
+        seconds(total)
+    );
+    println!("State: {}", state.display());
+}
+
+fn launch(args: &[String]) -> i32 {
+    let mut state = PathBuf::from(".cnb-local-state");
+    let mut process = None;
+    let mut process_args: Option<Vec<String>> = None;
+    let mut iter = args.iter();
+    while let Some(flag) = iter.next() {
+        match flag.as_str() {
+            "--state" | "-s" => match iter.next() {
+                Some(value) => state = PathBuf::from(value),
+                None => return usage_error("--state needs a value"),
+            },
+            "--process" | "-p" => match iter.next() {
+                Some(value) => process = Some(value.clone()),
+                None => return usage_error("--process needs a value"),
+            },
+            "--" => {
+                process_args = Some(iter.by_ref().cloned().collect());
+            }
+            other => return usage_error(&format!("unknown option {other:?}")),
+        }
+    }
+    match run_process(
+        &state,
+        process.as_deref(),
+        process_args.as_deref(),
+        "production",
+    ) {
+        Ok(output) => {
+            print!("{}", output.stdout);
+            eprint!("{}", output.stderr);
+            output.status.unwrap_or(1)
+        }
+        Err(error) => {
+            eprintln!("error: {}", error_chain(&error));
+            1
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! Running a process of the built image (§3.5, §4, behaviour 18): the image's layers and
+//! app are extracted to the build dirs, the launch env is assembled, exec.d programs run,
+//! then the process.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::archive::{self, DiffId, ExtractError};
+use crate::buildpack::escape_id;
+use crate::env::{DefaultAction, Env, ReadEnvDirError, RootDirRules};
+use crate::launch_toml::Process;
+use crate::lifecycle::{BuildDirs, remove_dir_forcibly};
+use crate::state::{ImageMetadata, StateDir, StateError};
+
+/// What a launched process did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessOutput {
+    /// The exit code, `None` if killed by a signal.
+    pub status: Option<i32>,
+    /// Its stdout, preceded by that of exec.d programs.
+    pub stdout: String,
+    /// Its stderr, preceded by that of exec.d programs.
+    pub stderr: String,
+}
+
+/// A process could not be launched.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// The state dir cannot be used.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// No build has been exported to the state dir yet.
+    #[error("no image in state dir {path}; build first")]
+    NoImage {
+        /// The state dir.
+        path: PathBuf,
+    },
+    /// The requested (or default) process does not exist.
+    #[error("no process {requested}; the image has: {available}")]
+    NoProcess {
+        /// The requested type, or `default`.
+        requested: String,
+        /// The available types.
+        available: String,
+    },
+    /// The process is restricted to other execution environments.
+    #[error("process {process} is not available in execution environment {exec_env}")]
+    ExecEnv {
+        /// The process type.
+        process: String,
+        /// The current execution environment.
+        exec_env: String,
+    },
+    /// An image blob is missing or refused.
+    #[error("cannot extract image layer {blob}")]
+    Extract {
+        /// The blob.
+        blob: PathBuf,
+        /// The underlying error.
+        source: ExtractError,
+    },
+    /// An exec.d program failed or wrote invalid TOML to fd 3.
+    #[error("exec.d program {path} failed: {problem}")]
+    ExecD {
+        /// The program.
+        path: PathBuf,
+        /// What went wrong.
+        problem: String,
+    },
+    /// An env dir could not be read.
+    #[error(transparent)]
+    Env(#[from] ReadEnvDirError),
+    /// A file could not be read or written, or the process could not be started.
+    #[error("cannot access {path}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> LaunchError + '_ {
+    move |source| LaunchError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Launches a process of the image in `state_dir`, as the CNB launcher does.
+///
+/// `process_type` `None` picks the default process. `args`, when given, replace the
+/// process's default `args`. `exec_env` is `CNB_EXEC_ENV` (processes whose `exec-env` list
+/// excludes it are refused). The image is extracted to `<state>/build/` (replacing the last
+/// build's dirs), so paths written at build time stay valid, as `/layers` does in an image.
+///
+/// # Errors
+///
+/// Fails when there is no image or no such process, a blob is missing or refused, an exec.d
+/// program fails, or the process cannot be started.
+pub fn run_process(
+    state_dir: &Path,
+    process_type: Option<&str>,
+    args: Option<&[String]>,
+    exec_env: &str,
+) -> Result<ProcessOutput, LaunchError> {
+    let state = StateDir::open(state_dir)?;
+    let image = state
+        .image_metadata()?
+        .ok_or_else(|| LaunchError::NoImage {
+            path: state.path().to_path_buf(),
+        })?;
+    let wanted = process_type
+        .map(str::to_owned)
+        .or_else(|| image.default_process.clone());
+    let process: &Process = wanted
+        .as_deref()
+        .and_then(|t| image.processes.iter().find(|p| p.r#type == t))
+        .ok_or_else(|| LaunchError::NoProcess {
+            requested: wanted.clone().unwrap_or_else(|| "default".into()),
+            available: image
+                .processes
+                .iter()
+                .map(|p| p.r#type.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+    if !process.exec_env.is_empty() && !process.exec_env.iter().any(|e| e == exec_env || e == "*") {
+        return Err(LaunchError::ExecEnv {
+            process: process.r#type.clone(),
+            exec_env: exec_env.to_owned(),
+        });
+    }
+
+    let dirs = BuildDirs::of(&state);
+    let root = state.path().join("build");
+    remove_dir_forcibly(&root).map_err(io_error(&root))?;
+    for dir in [&dirs.layers, &dirs.workspace] {
+        fs::create_dir_all(dir).map_err(io_error(dir))?;
+    }
+    let extract = |diff_id: &str, dest: &Path, allowed: &Path| -> Result<(), LaunchError> {
+        let blob = DiffId::parse(diff_id)
+            .map(|d| state.image_blob(&d))
+            .unwrap_or_default();
+        let file = File::open(&blob).map_err(io_error(&blob))?;
+        archive::extract(file, dest, allowed)
+            .map_err(|source| LaunchError::Extract { blob, source })
+    };
+    for app in &image.app {
+        extract(&app.sha, &dirs.workspace, Path::new(""))?;
+    }
+    for buildpack in &image.buildpacks {
+        for (name, layer) in &buildpack.layers {
+            extract(
+                &layer.sha,
+                &dirs.layers,
+                &Path::new(&escape_id(&buildpack.key)).join(name),
+            )?;
+        }
+    }
+
+    let mut env = launch_env(&image, &dirs.layers, &process.r#type)?;
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    for buildpack in &image.buildpacks {
+        let bp_dir = dirs.layers.join(escape_id(&buildpack.key));
+        for name in buildpack.layers.keys() {
+            let exec_d = bp_dir.join(name).join("exec.d");
+            let mut programs = files_in(&exec_d)?;
+            programs.extend(files_in(&exec_d.join(&process.r#type))?);
+            for program in programs {
+                run_exec_d(
+                    &program,
+                    &dirs.workspace,
+                    &mut env,
+                    &mut stdout,
+                    &mut stderr,
+                )?;
+            }
+        }
+    }
+
+    let working_dir = process
+        .working_dir
+        .as_ref()
+        .map_or_else(|| dirs.workspace.clone(), |dir| dirs.workspace.join(dir));
+    let Some((program, fixed)) = process.command.split_first() else {
+        return Err(LaunchError::NoProcess {
+            requested: process.r#type.clone(),
+            available: "a process with a command".into(),
+        });
+    };
+    let output = Command::new(program)
+        .args(fixed)
+        .args(args.unwrap_or(&process.args))
+        .current_dir(&working_dir)
+        .env_clear()
+        .envs(env.iter())
+        .stdin(Stdio::null())
+        .output()
+        .map_err(io_error(Path::new(program)))?;
+    stdout.push_str(&String::from_utf8_lossy(&output.stdout));
+    stderr.push_str(&String::from_utf8_lossy(&output.stderr));
+    Ok(ProcessOutput {
+        status: output.status.code(),
+        stdout,
+        stderr,
+    })
+}
+
+/// The launch env: the allowlisted base env, then per buildpack all launch layers' root
+/// dirs first, then each layer's `env/`, `env.launch/` and `env.launch/<process>/`.
+fn launch_env(
+    image: &ImageMetadata,
+    layers: &Path,
+    process_type: &str,
+) -> Result<Env, LaunchError> {
+    let mut env = Env::from_current_process();
+    for buildpack in &image.buildpacks {
+        let bp_dir = layers.join(escape_id(&buildpack.key));
+        let layer_dirs: Vec<PathBuf> = buildpack
+            .layers
+            .keys()
+            .map(|name| bp_dir.join(name))
+            .collect();
+        for layer in &layer_dirs {
+            env.add_root_dirs(layer, RootDirRules::Launch);
+        }
+        for layer in &layer_dirs {
+            env.apply_env_dir(&layer.join("env"), DefaultAction::Override)?;
+            env.apply_env_dir(&layer.join("env.launch"), DefaultAction::Override)?;
+            env.apply_env_dir(
+                &layer.join("env.launch").join(process_type),
+                DefaultAction::Override,
+            )?;
+        }
+    }
+
+    Ok(env)
+}
+
+/// The regular files of `dir`, sorted; a missing dir has none.
+fn files_in(dir: &Path) -> Result<Vec<PathBuf>, LaunchError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(LaunchError::Io {
+                path: dir.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Runs one exec.d program with fd 3 open for writing and applies the TOML it writes there.
+///
+/// std cannot hand a child an extra fd without `unsafe`, so `sh` opens fd 3 on a temporary
+/// file and then `exec`s the program: argv, env and working dir are exactly the program's.
+fn run_exec_d(
+    program: &Path,
+    app_dir: &Path,
+    env: &mut Env,
+    stdout: &mut String,
+    stderr: &mut String,
+) -> Result<(), LaunchError> {
+    let failed = |problem: String| LaunchError::ExecD {
+        path: program.to_path_buf(),
+        problem,
+    };
+    let fd3 = tempfile::NamedTempFile::new().map_err(io_error(&std::env::temp_dir()))?;
+    let output = Command::new("/bin/sh")
+        .arg("-c")
+        .arg("exec \"$0\" 3>\"$1\"")
+        .arg(program)
+        .arg(fd3.path())
+        .current_dir(app_dir)
+        .env_clear()
+        .envs(env.iter())
+        .stdin(Stdio::null())
+        .output()
+        .map_err(io_error(program))?;
+    stdout.push_str(&String::from_utf8_lossy(&output.stdout));
+    stderr.push_str(&String::from_utf8_lossy(&output.stderr));
+    if !output.status.success() {
+        return Err(failed(format!("exit status {}", output.status)));
+    }
+    let text = fs::read_to_string(fd3.path()).map_err(io_error(fd3.path()))?;
+    let table: toml::Table = toml::from_str(&text)
+        .map_err(|error| failed(format!("invalid TOML on fd 3: {}", error.message())))?;
+    for (name, value) in table {
+        match value {
+            toml::Value::String(value) => env.insert(name, value),
+            _ => return Err(failed(format!("value of {name} on fd 3 is not a string"))),
+        }
+    }
+    Ok(())
+}

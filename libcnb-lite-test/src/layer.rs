@@ -1,0 +1,259 @@
+//! Layers on disk: `<layer>.toml` parsing and validation (§2.1), and listing a buildpack's
+//! layers as the lifecycle's `ReadLayersDir` does.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// A layer's `[types]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LayerTypes {
+    /// Available to later buildpacks during the build.
+    #[serde(default)]
+    pub build: bool,
+    /// Exported into the image.
+    #[serde(default)]
+    pub launch: bool,
+    /// Written to the cache.
+    #[serde(default)]
+    pub cache: bool,
+}
+
+impl LayerTypes {
+    /// Whether all three flags are false (the layer is ignored).
+    #[must_use]
+    pub fn is_ignored(self) -> bool {
+        !self.build && !self.launch && !self.cache
+    }
+}
+
+impl std::fmt::Display for LayerTypes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = [
+            (self.build, "build"),
+            (self.launch, "launch"),
+            (self.cache, "cache"),
+        ]
+        .into_iter()
+        .filter_map(|(set, name)| set.then_some(name))
+        .collect();
+        if names.is_empty() {
+            f.write_str("-")
+        } else {
+            f.write_str(&names.join(","))
+        }
+    }
+}
+
+/// What the lifecycle keeps of a `<layer>.toml`: `[types]` and `[metadata]`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LayerToml {
+    /// `[types]` (all false when absent).
+    pub types: LayerTypes,
+    /// `[metadata]`, opaque buildpack data.
+    pub metadata: toml::Table,
+}
+
+/// A `<layer>.toml` could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LayerTomlError {
+    /// The file could not be read.
+    #[error("cannot read layer metadata {path}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The file is not valid TOML.
+    #[error("cannot parse layer metadata {path}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parse error.
+        source: Box<toml::de::Error>,
+    },
+    /// `build`, `launch` or `cache` keys at the top level (API ≥ 0.6 wants them in `[types]`).
+    #[error(
+        "layer metadata {path} has top-level types; the build, launch and cache flags should be in the types table"
+    )]
+    TypesAtTopLevel {
+        /// The file.
+        path: PathBuf,
+    },
+    /// `[types]` or `[metadata]` has the wrong shape.
+    #[error("layer metadata {path} has an invalid {key} table; expected a table of {expected}")]
+    InvalidTable {
+        /// The file.
+        path: PathBuf,
+        /// `types` or `metadata`.
+        key: &'static str,
+        /// What was expected.
+        expected: &'static str,
+    },
+}
+
+impl LayerToml {
+    /// Parses `<layer>.toml` text, keeping only `[types]` and `[metadata]`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite_test::LayerToml;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let layer = LayerToml::parse("[types]\nlaunch = true\n[metadata]\nversion = 3\n", "venv.toml".as_ref())?;
+    /// assert!(layer.types.launch && !layer.types.cache);
+    /// assert_eq!(layer.metadata["version"].as_integer(), Some(3));
+    /// assert!(LayerToml::parse("launch = true", "venv.toml".as_ref()).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Fails on invalid TOML, top-level type flags, or a `[types]`/`[metadata]` that is not a
+    /// table of the right kind.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, LayerTomlError> {
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|source| LayerTomlError::Parse {
+                path: path.to_path_buf(),
+                source: Box::new(source),
+            })?;
+        if ["build", "launch", "cache"]
+            .iter()
+            .any(|key| table.contains_key(*key))
+        {
+            return Err(LayerTomlError::TypesAtTopLevel {
+                path: path.to_path_buf(),
+            });
+        }
+        let invalid = |key, expected| LayerTomlError::InvalidTable {
+            path: path.to_path_buf(),
+            key,
+            expected,
+        };
+        let types = match table.remove("types") {
+            None => LayerTypes::default(),
+            Some(value) => value
+                .try_into()
+                .map_err(|_| invalid("types", "build/launch/cache booleans"))?,
+        };
+        let metadata = match table.remove("metadata") {
+            None => toml::Table::new(),
+            Some(toml::Value::Table(metadata)) => metadata,
+            Some(_) => return Err(invalid("metadata", "buildpack data")),
+        };
+        Ok(Self { types, metadata })
+    }
+
+    /// Reads `<layer>.toml`; a missing file reads as `None` (all-false types, as the
+    /// lifecycle decodes it).
+    ///
+    /// # Errors
+    ///
+    /// Fails when the file exists but cannot be read or parsed.
+    pub fn read(path: &Path) -> Result<Option<Self>, LayerTomlError> {
+        match fs::read_to_string(path) {
+            Ok(text) => Self::parse(&text, path).map(Some),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(LayerTomlError::Io {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+}
+
+/// Names that are never layers: `store`, `launch` and `build` (their tomls are files of
+/// another kind).
+const RESERVED: [&str; 3] = ["store", "launch", "build"];
+
+/// The layer names of a buildpack dir: every sub-dir and every `<name>.toml`, minus the
+/// reserved names, sorted and de-duplicated (`ReadLayersDir`). A missing dir has none.
+///
+/// # Errors
+///
+/// Fails when the dir exists but cannot be read.
+pub fn list_layers(buildpack_dir: &Path) -> io::Result<Vec<String>> {
+    let entries = match fs::read_dir(buildpack_dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(error),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let Ok(file_name) = entry.file_name().into_string() else {
+            continue;
+        };
+        // A symlinked dir is not a directory for ReadLayersDir.
+        let is_dir = entry.file_type()?.is_dir();
+        let name = if is_dir {
+            file_name
+        } else if let Some(stem) = file_name.strip_suffix(".toml") {
+            stem.to_owned()
+        } else {
+            continue;
+        };
+        if !RESERVED.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_dropped_and_types_default_false() {
+        let layer =
+            LayerToml::parse("other = 1\n[metadata]\na = \"b\"\n", Path::new("x.toml")).unwrap();
+        assert!(layer.types.is_ignored());
+        assert_eq!(layer.metadata.len(), 1);
+    }
+
+    #[test]
+    fn top_level_flags_are_rejected_with_the_lifecycle_hint() {
+        let error = LayerToml::parse("cache = true\n", Path::new("/l/x.toml")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "layer metadata /l/x.toml has top-level types; the build, launch and cache flags should be in the types table"
+        );
+    }
+
+    #[test]
+    fn bad_types_are_rejected() {
+        assert!(LayerToml::parse("[types]\nlaunch = \"yes\"\n", Path::new("x.toml")).is_err());
+        assert!(LayerToml::parse("metadata = 3\n", Path::new("x.toml")).is_err());
+        assert!(LayerToml::parse("[types\n", Path::new("x.toml")).is_err());
+    }
+
+    #[test]
+    fn listing_matches_read_layers_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for sub in ["a", "b.ignore", "store"] {
+            fs::create_dir(d.join(sub)).unwrap();
+        }
+        for file in [
+            "a.toml",
+            "c.toml",
+            "launch.toml",
+            "build.toml",
+            "store.toml",
+            "a.sbom.cdx.json",
+        ] {
+            fs::write(d.join(file), "").unwrap();
+        }
+        std::os::unix::fs::symlink(d.join("a"), d.join("link")).unwrap();
+        assert_eq!(list_layers(d).unwrap(), ["a", "b.ignore", "c"]);
+        assert!(list_layers(&d.join("missing")).unwrap().is_empty());
+        assert_eq!(LayerToml::read(&d.join("missing.toml")).unwrap(), None);
+    }
+}

@@ -1,0 +1,426 @@
+//! One build, as `pack build` runs it: prepare buildpacks and the work dirs, detect,
+//! restore, build, export, cache.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use walkdir::WalkDir;
+
+use crate::archive::Owner;
+use crate::build::{self, BuildError};
+use crate::buildpack::{self, Buildpack, PrepareBuildpackError};
+use crate::cache::{self, CacheInput};
+use crate::config::{BuildConfig, PlatformApi};
+use crate::detect::{self, DetectError, DetectRun};
+use crate::env::{Env, InvocationContext};
+use crate::export::{self, ExportError, ExportInput};
+use crate::output::{Log, Observer, Output};
+use crate::report::{BuildReport, Timings};
+use crate::restore::{self, RestoreError, RestoreInput};
+use crate::state::{StateDir, StateError};
+
+/// Why a build failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LifecycleError {
+    /// The app dir is missing.
+    #[error("app dir {path} does not exist or is not a directory")]
+    MissingAppDir {
+        /// The app dir.
+        path: PathBuf,
+    },
+    /// The group is empty.
+    #[error("no buildpacks given; a build needs at least one")]
+    NoBuildpacks,
+    /// The state dir cannot be used.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// A buildpack could not be prepared.
+    #[error(transparent)]
+    Prepare(#[from] PrepareBuildpackError),
+    /// Detection failed.
+    #[error(transparent)]
+    Detect(#[from] DetectError),
+    /// Restoring failed.
+    #[error(transparent)]
+    Restore(#[from] RestoreError),
+    /// A buildpack's build failed.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// Export failed.
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    /// A work dir could not be prepared.
+    #[error("cannot prepare build dir {path}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+}
+
+/// A failed build: the error plus everything printed before it.
+#[derive(Debug, thiserror::Error)]
+#[error("build failed")]
+pub struct BuildFailure {
+    /// What failed.
+    #[source]
+    pub error: Box<LifecycleError>,
+    /// Output captured up to the failure.
+    pub output: Output,
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> LifecycleError + '_ {
+    move |source| LifecycleError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The dirs of a build, under `<state>/build/`. Their paths stay the same from one build
+/// to the next, as `/layers` and `/workspace` do in a real build, so paths a buildpack
+/// writes into its layers remain valid after a restore.
+#[derive(Debug, Clone)]
+pub struct BuildDirs {
+    /// `<layers>`.
+    pub layers: PathBuf,
+    /// The app work dir (a copy of the app dir).
+    pub workspace: PathBuf,
+    /// `<platform>`.
+    pub platform: PathBuf,
+    /// The build-config dir (`CNB_BUILD_CONFIG_DIR`).
+    pub build_config: PathBuf,
+    /// Where binaries and crates are packaged into buildpack dirs.
+    pub buildpacks: PathBuf,
+}
+
+impl BuildDirs {
+    /// The dirs of `state`.
+    #[must_use]
+    pub fn of(state: &StateDir) -> Self {
+        let root = state.path().join("build");
+        Self {
+            layers: root.join("layers"),
+            workspace: root.join("workspace"),
+            platform: root.join("platform"),
+            build_config: root.join("build-config"),
+            buildpacks: root.join("buildpacks"),
+        }
+    }
+
+    /// Removes and recreates all dirs (read-only dirs included).
+    pub(crate) fn recreate(&self, state: &StateDir) -> Result<(), LifecycleError> {
+        let root = state.path().join("build");
+        remove_dir_forcibly(&root).map_err(io_error(&root))?;
+        for dir in [
+            &self.layers,
+            &self.workspace,
+            &self.platform.join("env"),
+            &self.build_config.join("env"),
+            &self.buildpacks,
+        ] {
+            fs::create_dir_all(dir).map_err(io_error(dir))?;
+        }
+        Ok(())
+    }
+}
+
+/// Removes a tree, first making its dirs writable (restored layers may hold 0555 dirs).
+/// Symlinks are removed, never followed.
+pub(crate) fn remove_dir_forcibly(path: &Path) -> io::Result<()> {
+    if fs::symlink_metadata(path).is_err() {
+        return Ok(());
+    }
+    for entry in WalkDir::new(path).follow_links(false).into_iter().flatten() {
+        if entry.file_type().is_dir() {
+            let mode = entry.metadata().map_or(0o700, |m| m.permissions().mode());
+            if mode & 0o700 != 0o700 {
+                fs::set_permissions(entry.path(), fs::Permissions::from_mode(mode | 0o700))?;
+            }
+        }
+    }
+    fs::remove_dir_all(path)
+}
+
+/// Copies `from` into the existing dir `to`, keeping modes and symlinks (never following
+/// them); sockets, FIFOs and devices are skipped. Dir modes are applied last.
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+    let mut dir_modes = Vec::new();
+    for entry in WalkDir::new(from)
+        .follow_links(false)
+        .sort_by_file_name()
+        .min_depth(1)
+    {
+        let entry = entry.map_err(io::Error::from)?;
+        let rel = entry.path().strip_prefix(from).unwrap_or(entry.path());
+        let target = to.join(rel);
+        let file_type = entry.file_type();
+        if file_type.is_dir() {
+            fs::create_dir(&target)?;
+            dir_modes.push((
+                target,
+                entry.metadata().map_err(io::Error::from)?.permissions(),
+            ));
+        } else if file_type.is_file() {
+            fs::copy(entry.path(), &target)?;
+        } else if file_type.is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(entry.path())?, &target)?;
+        }
+    }
+    for (dir, permissions) in dir_modes.into_iter().rev() {
+        fs::set_permissions(dir, permissions)?;
+    }
+    Ok(())
+}
+
+/// Runs one build of `config` with the previous image and cache in `state_dir`.
+///
+/// The app dir is copied to `<state>/build/workspace` (buildpacks may modify the app dir;
+/// the original is never touched), layers are built in `<state>/build/layers`, and the
+/// new image and cache are committed to the state dir only if the build succeeds.
+///
+/// # Errors
+///
+/// Returns the failure and the output printed until then: a missing app dir, an unusable
+/// state dir, a buildpack that cannot be prepared, failed detection, a hostile archive on
+/// restore, a failed build, or a failed export. A failed cache write only warns.
+pub fn run(
+    config: &BuildConfig,
+    state_dir: &Path,
+    observer: &dyn Observer,
+) -> Result<BuildReport, BuildFailure> {
+    let log = Log::new(observer);
+    match run_logged(config, state_dir, &log) {
+        Ok(mut report) => {
+            report.output = log.output();
+            Ok(report)
+        }
+        Err(error) => {
+            log.write(
+                crate::output::Stream::Stderr,
+                format!("ERROR: {}\n", error_chain(&error)).as_bytes(),
+            );
+            Err(BuildFailure {
+                error: Box::new(error),
+                output: log.output(),
+            })
+        }
+    }
+}
+
+/// An error and its sources, joined with `: `.
+#[must_use]
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[expect(
+    clippy::too_many_lines,
+    reason = "the phases read top to bottom in lifecycle order"
+)]
+fn run_logged(
+    config: &BuildConfig,
+    state_dir: &Path,
+    log: &Log<'_>,
+) -> Result<BuildReport, LifecycleError> {
+    let mut timings = Timings::default();
+    let started = Instant::now();
+    if !config.app_dir.is_dir() {
+        return Err(LifecycleError::MissingAppDir {
+            path: config.app_dir.clone(),
+        });
+    }
+    if config.buildpacks.is_empty() {
+        return Err(LifecycleError::NoBuildpacks);
+    }
+    let state = StateDir::open(state_dir)?;
+    let previous_image = state.image_metadata()?;
+    let (previous_cache, cache_warning) = state.cache_metadata()?;
+    let mut warnings = Vec::new();
+    if let Some(warning) = cache_warning {
+        log.warn(&warning);
+        warnings.push(warning);
+    }
+    let dirs = BuildDirs::of(&state);
+    dirs.recreate(&state)?;
+    for (name, value) in &config.env {
+        let path = dirs.platform.join("env").join(name);
+        fs::write(&path, value).map_err(io_error(&path))?;
+    }
+    for (name, value) in &config.operator_env {
+        let path = dirs.build_config.join("env").join(name);
+        fs::write(&path, value).map_err(io_error(&path))?;
+    }
+    let mut group = Vec::new();
+    for entry in &config.buildpacks {
+        let mut prepared = log.step("preparing buildpack", || {
+            buildpack::prepare(&entry.source, &dirs.buildpacks)
+        })?;
+        prepared.optional = entry.optional;
+        group.push(prepared);
+    }
+    copy_tree(&config.app_dir, &dirs.workspace).map_err(io_error(&config.app_dir))?;
+    timings.prepare = started.elapsed();
+
+    let base_env = Env::from_current_process();
+    let context = InvocationContext {
+        platform_dir: &dirs.platform,
+        build_config_dir: &dirs.build_config,
+        target: &config.target,
+        exec_env: &config.exec_env,
+    };
+
+    log.info("===> DETECTING");
+    let phase = Instant::now();
+    let exec_env_filter = config.platform_api
+        >= PlatformApi {
+            major: 0,
+            minor: 15,
+        };
+    let detected = log.step("detecting", || {
+        detect::detect(
+            &group,
+            &dirs.workspace,
+            &base_env,
+            &context,
+            exec_env_filter,
+            log,
+        )
+    })?;
+    timings.detect = phase.elapsed();
+    let detect_runs: Vec<DetectRun> = detected.runs.clone();
+    let built: Vec<(usize, &Buildpack)> = detected.group.iter().map(|&i| (i, &group[i])).collect();
+    let built_refs: Vec<&Buildpack> = built.iter().map(|&(_, bp)| bp).collect();
+
+    log.info("===> RESTORING");
+    let phase = Instant::now();
+    let restored = restore::restore(
+        &RestoreInput {
+            group: &built_refs,
+            layers_dir: &dirs.layers,
+            state: &state,
+            image: previous_image.as_ref(),
+            cache: previous_cache.as_ref(),
+            platform_api: config.platform_api,
+            skip_layers: config.skip_layers,
+        },
+        log,
+    )?;
+    timings.restore = phase.elapsed();
+
+    log.info("===> BUILDING");
+    let phase = Instant::now();
+    let outcome = build::build(
+        &built,
+        detected.plan,
+        &dirs.layers,
+        &dirs.workspace,
+        base_env,
+        &context,
+        log,
+    )?;
+    warnings.extend(outcome.warnings.iter().cloned());
+    if outcome.slices > 0 {
+        let warning = format!(
+            "{} launch.toml slice(s) ignored: the app is exported as a single layer",
+            outcome.slices
+        );
+        log.warn(&warning);
+        warnings.push(warning);
+    }
+    timings.build = phase.elapsed();
+
+    log.info("===> EXPORTING");
+    let phase = Instant::now();
+    let owner = Owner {
+        uid: config.user.0,
+        gid: config.user.1,
+    };
+    let image_dir = state.image_dir();
+    let staging = state.begin(&image_dir)?;
+    let exported = export::export(
+        &ExportInput {
+            group: &built_refs,
+            layers_dir: &dirs.layers,
+            app_dir: &dirs.workspace,
+            state: &state,
+            previous: previous_image.as_ref(),
+            owner,
+            launch: &outcome.launch,
+        },
+        &staging,
+        log,
+    );
+    let mut exported = match exported {
+        Ok(exported) => exported,
+        Err(error) => {
+            state.abandon(&image_dir);
+            return Err(error.into());
+        }
+    };
+    state.commit(&image_dir)?;
+    timings.export = phase.elapsed();
+
+    let phase = Instant::now();
+    let cache_dir = state.cache_dir();
+    let cache_result = state
+        .begin(&cache_dir)
+        .map_err(|e| e.to_string())
+        .and_then(|staging| {
+            cache::cache(
+                &CacheInput {
+                    group: &built_refs,
+                    layers_dir: &dirs.layers,
+                    state: &state,
+                    previous: previous_cache.as_ref(),
+                    owner,
+                },
+                &mut exported.layers,
+                &staging,
+                log,
+            )
+            .map_err(|error| error_chain(&error))
+            .and_then(|()| {
+                state
+                    .commit(&cache_dir)
+                    .map_err(|error| error_chain(&error))
+            })
+        });
+    if let Err(error) = cache_result {
+        state.abandon(&cache_dir);
+        let warning = format!("Failed to export cache: {error}");
+        log.warn(&warning);
+        warnings.push(warning);
+    }
+    timings.cache = phase.elapsed();
+
+    Ok(BuildReport {
+        output: Output::default(),
+        detect: detect_runs,
+        group: built_refs
+            .iter()
+            .map(|bp| (bp.id.clone(), bp.version.clone()))
+            .collect(),
+        restored,
+        layers: exported.layers,
+        app: exported.app,
+        processes: outcome.launch.processes.values().cloned().collect(),
+        default_process: outcome.launch.default_process.clone(),
+        labels: outcome.launch.labels.clone(),
+        warnings,
+        timings,
+    })
+}

@@ -1,0 +1,181 @@
+//! The `cnb-local` binary: two runs show reuse; clear errors and exit codes for a missing
+//! app dir, failing detect, failing build and a corrupt or foreign state dir.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers panic with the failing call when setup fails"
+)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use libcnb_lite_test::{assert_contains, assert_not_contains};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn cnb_local(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cnb-local"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn build_args<'a>(buildpack: &'a str, app: &'a str, state: &'a str) -> Vec<&'a str> {
+    vec![
+        "build",
+        "--buildpack",
+        buildpack,
+        "--app",
+        app,
+        "--state",
+        state,
+    ]
+}
+
+#[test]
+fn second_run_reports_cache_layers_reused() {
+    let state = tempfile::tempdir().unwrap();
+    let state_dir = state.path().join("state");
+    let (bp, app) = (fixture("layers"), fixture("app"));
+    let args = build_args(
+        bp.to_str().unwrap(),
+        app.to_str().unwrap(),
+        state_dir.to_str().unwrap(),
+    );
+
+    let first = cnb_local(&args);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let stdout = text(&first.stdout);
+    assert_contains!(stdout, "pass     fixture/layers@1.0.0");
+    assert_contains!(stdout, "fixture/layers build done");
+    assert_contains!(
+        stdout,
+        "Image: 4 layer(s) added, 0 reused; cache: 4 layer(s) added, 0 reused"
+    );
+    assert_contains!(stdout, "Timings: prepare ");
+
+    let second = cnb_local(&args);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    let stdout = text(&second.stdout);
+    assert_contains!(stdout, "Reusing cache layer 'fixture/layers:bc'");
+    assert_contains!(
+        stdout,
+        "Image: 0 layer(s) added, 4 reused; cache: 0 layer(s) added, 4 reused"
+    );
+    let bc = stdout
+        .lines()
+        .find(|l| l.contains("fixture/layers:bc "))
+        .unwrap();
+    assert!(bc.ends_with("-        reused"), "{bc}");
+}
+
+#[test]
+fn errors_have_clear_messages_and_exit_codes() {
+    let state = tempfile::tempdir().unwrap();
+    let state_dir = state.path().join("state");
+    let state_arg = state_dir.to_str().unwrap();
+    let app = fixture("app");
+    let app = app.to_str().unwrap();
+
+    let missing = cnb_local(&build_args(
+        fixture("layers").to_str().unwrap(),
+        "/no/such/app",
+        state_arg,
+    ));
+    assert_eq!(missing.status.code(), Some(1));
+    assert_contains!(
+        text(&missing.stderr),
+        "error: app dir /no/such/app does not exist or is not a directory"
+    );
+
+    let detect = cnb_local(&build_args(
+        fixture("detect-fail").to_str().unwrap(),
+        app,
+        state_arg,
+    ));
+    assert_eq!(detect.status.code(), Some(20));
+    assert_contains!(text(&detect.stderr), "fail     fixture/detect-fail@1.0.0");
+    assert_contains!(
+        text(&detect.stderr),
+        "error: no buildpack group passed detection"
+    );
+
+    let failing = cnb_local(&build_args(
+        fixture("build-fail").to_str().unwrap(),
+        app,
+        state_arg,
+    ));
+    assert_eq!(failing.status.code(), Some(51));
+    assert_contains!(text(&failing.stderr), "compilation failed");
+    assert_contains!(
+        text(&failing.stderr),
+        "error: buildpack fixture/build-fail@1.0.0 failed to build (exit code 3)"
+    );
+
+    fs::create_dir_all(state_dir.join("image")).unwrap();
+    fs::write(state_dir.join("image/metadata.json"), "not json").unwrap();
+    let corrupt = cnb_local(&build_args(
+        fixture("layers").to_str().unwrap(),
+        app,
+        state_arg,
+    ));
+    assert_eq!(corrupt.status.code(), Some(1));
+    assert_contains!(text(&corrupt.stderr), "error: corrupt state dir: ");
+
+    let usage = cnb_local(&["build", "--app", app]);
+    assert_eq!(usage.status.code(), Some(2));
+    assert_contains!(text(&usage.stderr), "at least one --buildpack is required");
+}
+
+#[test]
+fn a_foreign_dir_is_never_used_or_cleaned_as_state() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("precious.txt"), "keep me").unwrap();
+    let out = cnb_local(&build_args(
+        fixture("layers").to_str().unwrap(),
+        fixture("app").to_str().unwrap(),
+        dir.path().to_str().unwrap(),
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    assert_contains!(text(&out.stderr), "refusing to use it as a state dir");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("precious.txt")).unwrap(),
+        "keep me"
+    );
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn launch_runs_the_default_process() {
+    let state = tempfile::tempdir().unwrap();
+    let state_arg = state.path().to_str().unwrap();
+    let build = cnb_local(&[
+        "build",
+        "--buildpack",
+        fixture("env-provider").to_str().unwrap(),
+        "--buildpack",
+        fixture("env-consumer").to_str().unwrap(),
+        "--app",
+        fixture("app").to_str().unwrap(),
+        "--state",
+        state_arg,
+    ]);
+    assert_eq!(build.status.code(), Some(0), "{}", text(&build.stderr));
+    assert_contains!(text(&build.stdout), "web (default): sh -c");
+    let launch = cnb_local(&["launch", "--state", state_arg, "--", "one"]);
+    assert_eq!(launch.status.code(), Some(0), "{}", text(&launch.stderr));
+    assert_contains!(text(&launch.stdout), "GREETING=hello");
+    assert_contains!(text(&launch.stdout), "args=one");
+    assert_not_contains!(text(&launch.stdout), "default-arg");
+    let worker = cnb_local(&["launch", "--state", state_arg, "--process", "worker"]);
+    assert_eq!(worker.status.code(), Some(3));
+}

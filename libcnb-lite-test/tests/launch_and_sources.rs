@@ -1,0 +1,87 @@
+//! Launching processes of the built image (launch env, exec.d, working dir), and buildpacks
+//! given as a compiled binary plus descriptor or as a crate dir built with cargo.
+
+use std::path::{Path, PathBuf};
+
+use libcnb_lite_test::{BuildConfig, BuildpackSource, LayerStatus, assert_contains, build};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+#[test]
+fn processes_run_with_the_launch_env_and_exec_d() {
+    let config = BuildConfig::new(
+        fixture("app"),
+        [
+            BuildpackSource::dir(fixture("env-provider")),
+            BuildpackSource::dir(fixture("env-consumer")),
+        ],
+    );
+    build(config, |ctx| {
+        let report = ctx.report();
+        assert_eq!(report.default_process.as_deref(), Some("web"));
+        assert_eq!(report.labels["fixture"], "provider");
+        let web = ctx.run_process(None, None);
+        assert_eq!(web.status, Some(0));
+        assert_contains!(web.stdout, "exec.d ran");
+        assert_contains!(web.stdout, "GREETING=hello");
+        assert_contains!(web.stdout, "LAUNCH_ONLY=launch");
+        assert_contains!(web.stdout, "EXEC_D_VAR=from-exec-d");
+        // exec.d/<process> runs after exec.d/ and sees its output.
+        assert_contains!(web.stdout, "WEB_ONLY=web:from-exec-d");
+        assert_contains!(web.stdout, "BUILD_ONLY=unset");
+        assert_contains!(web.stdout, "tools=z-tools");
+        assert_contains!(web.stdout, "args=default-arg");
+        let args = ["x".to_owned(), "y".to_owned()];
+        assert_contains!(ctx.run_process(Some("web"), Some(&args)).stdout, "args=x y");
+
+        let worker = ctx.run_process(Some("worker"), None);
+        assert_eq!(worker.status, Some(3));
+        let src = ctx.state_dir().join("build/workspace/src");
+        assert_contains!(worker.stdout, format!("worker in {}", src.display()));
+    });
+}
+
+#[test]
+fn a_binary_plus_descriptor_is_packaged_as_bin_detect_and_bin_build() {
+    let config = BuildConfig::new(
+        fixture("app"),
+        [BuildpackSource::binary(
+            fixture("dispatch/buildpack-binary"),
+            fixture("dispatch/buildpack.toml"),
+        )],
+    );
+    build(config, |ctx| {
+        assert_contains!(ctx.stdout, "1 of 1 buildpacks participating");
+        assert_contains!(ctx.stdout, "dispatch: build with 3 args, argv0=");
+        assert_contains!(ctx.stdout, "/bin/build\n");
+    });
+}
+
+#[test]
+fn a_crate_dir_is_built_with_cargo() {
+    let config = BuildConfig::new(
+        fixture("app"),
+        [BuildpackSource::crate_dir(fixture("rust-buildpack"))],
+    );
+    build(config.clone(), |ctx| {
+        assert_contains!(ctx.stdout, "rust build, helper present: true");
+        assert_eq!(
+            ctx.layer("fixture/rust", "compiled").cached,
+            Some(LayerStatus::Added)
+        );
+        ctx.rebuild(config, |ctx| {
+            assert_eq!(
+                ctx.layer("fixture/rust", "compiled").exported,
+                Some(LayerStatus::Reused)
+            );
+            assert_eq!(
+                ctx.layer("fixture/rust", "compiled").cached,
+                Some(LayerStatus::Reused)
+            );
+        });
+    });
+}

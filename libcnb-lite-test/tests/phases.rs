@@ -1,0 +1,221 @@
+//! Detect, build and env behaviour with shell-script fixture buildpacks: env propagation
+//! between two buildpacks, the `CNB_*` variables, plans, detect fail versus error, and a
+//! failing build that exports and caches nothing.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use libcnb_lite_test::{
+    BuildConfig, BuildpackSource, DetectError, DetectResult, ExpectedResult, LifecycleError,
+    assert_contains, assert_not_contains, build,
+};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn provider_and_consumer() -> BuildConfig {
+    BuildConfig::new(
+        fixture("app"),
+        [
+            BuildpackSource::dir(fixture("env-provider")),
+            BuildpackSource::dir(fixture("env-consumer")),
+        ],
+    )
+}
+
+#[test]
+fn env_from_earlier_build_layers_reaches_later_buildpacks_in_lifecycle_order() {
+    build(
+        provider_and_consumer()
+            .env("BP_USER", "me")
+            .env("USER_VALUE", "from-platform"),
+        |ctx| {
+            let out = &ctx.stdout;
+            // A buildpack never sees its own layers through env.
+            assert_contains!(out, "provider sees GREETING=unset");
+            // env/ and env.build/ of build=true layers; env.launch/ and launch-only layers are not applied.
+            assert_contains!(out, "GREETING=hello");
+            assert_contains!(out, "BUILD_ONLY=yes");
+            assert_contains!(out, "LAUNCH_ONLY=unset");
+            assert_contains!(out, "NOT_FOR_BUILD=unset");
+            // Layers are applied in "<name>.toml" order: the later one overrides and wins PATH.
+            assert_contains!(out, "ORDER=from-z");
+            assert_contains!(out, "tools=z-tools");
+            let z = ctx.layers_dir().join("fixture_env-provider/z-tools/bin");
+            let a = ctx.layers_dir().join("fixture_env-provider/a-tools/bin");
+            assert_contains!(out, format!("PATH={}:{}:", z.display(), a.display()));
+            // Append with a delimiter read from the same dir; no delimiter: plain concatenation.
+            assert_contains!(out, "LIST=first,second");
+            // Platform env overrides buildpack-set values on every invocation.
+            assert_contains!(out, "USER_VALUE=from-platform");
+            assert_contains!(out, "BP_USER=me");
+        },
+    );
+}
+
+#[test]
+fn build_gets_lifecycle_arguments_and_cnb_variables_only() {
+    build(provider_and_consumer(), |ctx| {
+        let out = &ctx.stdout;
+        let consumer = fixture("env-consumer");
+        assert_contains!(out, format!("argv0={}/bin/build", consumer.display()));
+        assert_contains!(out, "args=3");
+        assert_contains!(out, format!("CNB_BUILDPACK_DIR={}", consumer.display()));
+        let layers = ctx.layers_dir().join("fixture_env-consumer");
+        assert_contains!(out, format!("CNB_LAYERS_DIR={}", layers.display()));
+        assert_contains!(out, "CNB_TARGET_OS=linux");
+        assert_contains!(out, "CNB_TARGET_ARCH=amd64");
+        assert_contains!(out, "CNB_TARGET_DISTRO_NAME=ubuntu");
+        assert_contains!(out, "CNB_TARGET_DISTRO_VERSION=24.04");
+        assert_contains!(out, "CNB_APP_DIR=unset");
+        assert_contains!(out, "CNB_EXEC_ENV=unset");
+        assert_contains!(out, "CNB_BP_PLAN_PATH=/");
+        let workspace = ctx.state_dir().join("build/workspace");
+        assert_contains!(out, format!("cwd={}", workspace.display()));
+        // stderr is captured separately.
+        assert_contains!(ctx.stderr, "stderr line");
+        assert_not_contains!(ctx.stdout, "stderr line");
+    });
+}
+
+#[test]
+fn the_provider_receives_the_requirement_and_may_leave_it_unmet() {
+    build(provider_and_consumer(), |ctx| {
+        assert_contains!(
+            ctx.stdout,
+            "provider plan:\n[[entries]]\nname = \"tools\"\n\n[entries.metadata]\nversion = 3\n"
+        );
+        let report = ctx.report();
+        assert_eq!(report.group.len(), 2);
+    });
+}
+
+#[test]
+fn an_unmet_entry_outside_the_plan_fails_the_build() {
+    build(
+        provider_and_consumer()
+            .env("UNMET_BOGUS", "1")
+            .expected_result(ExpectedResult::Failure),
+        |ctx| {
+            assert_contains!(
+                ctx.stderr,
+                "unmet plan entry \"bogus\" is not in the buildpack plan"
+            );
+        },
+    );
+}
+
+#[test]
+fn the_app_dir_is_copied_not_modified() {
+    build(provider_and_consumer(), |ctx| {
+        assert_contains!(ctx.stdout, "app file: hello from the app");
+        assert_eq!(
+            fs::read_to_string(fixture("app/app.txt")).unwrap(),
+            "hello from the app\n"
+        );
+        assert_eq!(
+            fs::read_to_string(ctx.state_dir().join("build/workspace/app.txt")).unwrap(),
+            "modified\n"
+        );
+    });
+}
+
+#[test]
+fn detect_fail_is_distinguished_from_detect_error() {
+    let config = |bp: &str| {
+        BuildConfig::new(fixture("app"), [BuildpackSource::dir(fixture(bp))])
+            .expected_result(ExpectedResult::Failure)
+    };
+    build(config("detect-fail"), |ctx| {
+        let Some(LifecycleError::Detect(DetectError::Failed { runs })) = &ctx.error else {
+            panic!("expected a detect failure, got {:?}", ctx.error);
+        };
+        assert_eq!(runs[0].result, DetectResult::Fail);
+        // When detection fails as a whole, every buildpack's output is shown.
+        assert_contains!(ctx.stdout, "no Gemfile here");
+        assert_contains!(ctx.stdout, "ERROR: No buildpack groups passed detection.");
+    });
+    build(config("detect-error"), |ctx| {
+        let Some(LifecycleError::Detect(DetectError::Errored { runs })) = &ctx.error else {
+            panic!("expected a detect error, got {:?}", ctx.error);
+        };
+        assert_eq!(runs[0].result, DetectResult::Error(Some(7)));
+        assert_contains!(ctx.stdout, "detect crashed");
+    });
+}
+
+#[test]
+fn an_optional_buildpack_may_fail_detection() {
+    let config = BuildConfig::new(
+        fixture("app"),
+        [
+            BuildpackSource::dir(fixture("detect-fail")).optional(),
+            BuildpackSource::dir(fixture("layers")).into(),
+        ],
+    );
+    build(config, |ctx| {
+        assert_eq!(
+            ctx.report().group,
+            [("fixture/layers".to_owned(), "1.0.0".to_owned())]
+        );
+        assert_contains!(ctx.stdout, "1 of 2 buildpacks participating");
+        assert_not_contains!(ctx.stdout, "no Gemfile here");
+    });
+}
+
+#[test]
+fn a_failing_build_stops_the_group_and_exports_and_caches_nothing() {
+    let good = BuildConfig::new(fixture("app"), [BuildpackSource::dir(fixture("layers"))]);
+    build(good.clone(), |ctx| {
+        let image = fs::read(ctx.state_dir().join("image/metadata.json")).unwrap();
+        let cache_meta = ctx
+            .state_dir()
+            .join("cache/committed/io.buildpacks.lifecycle.cache.metadata");
+        let cache = fs::read(&cache_meta).unwrap();
+        let failing = good
+            .clone()
+            .buildpacks([
+                BuildpackSource::dir(fixture("build-fail")),
+                BuildpackSource::dir(fixture("layers")),
+            ])
+            .expected_result(ExpectedResult::Failure);
+        ctx.rebuild(failing, |ctx| {
+            assert!(matches!(ctx.error, Some(LifecycleError::Build(_))));
+            assert_contains!(ctx.stderr, "compilation failed");
+            assert_contains!(
+                ctx.stderr,
+                "buildpack fixture/build-fail@1.0.0 failed to build (exit code 3)"
+            );
+            assert_not_contains!(ctx.stdout, "fixture/layers build done");
+            assert_not_contains!(ctx.stdout, "===> EXPORTING");
+            assert_eq!(
+                fs::read(ctx.state_dir().join("image/metadata.json")).unwrap(),
+                image
+            );
+            assert_eq!(fs::read(&cache_meta).unwrap(), cache);
+        });
+        // The state is intact: the next good build reuses everything.
+        ctx.rebuild(good, |ctx| {
+            assert_contains!(ctx.stdout, "Reusing layer 'fixture/layers:bcl'");
+        });
+    });
+}
+
+#[test]
+fn a_missing_app_dir_is_reported() {
+    let config = BuildConfig::new(
+        fixture("no-such-app"),
+        [BuildpackSource::dir(fixture("layers"))],
+    )
+    .expected_result(ExpectedResult::Failure);
+    build(config, |ctx| {
+        assert!(matches!(
+            ctx.error,
+            Some(LifecycleError::MissingAppDir { .. })
+        ));
+        assert_contains!(ctx.stderr, "does not exist or is not a directory");
+    });
+}
