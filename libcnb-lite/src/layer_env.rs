@@ -383,7 +383,8 @@ impl LayerEnv {
     /// # Errors
     ///
     /// An I/O error naming the path if a directory can't be removed or created, or a file
-    /// can't be written.
+    /// can't be written; [`io::ErrorKind::InvalidInput`] if a [`Scope::Process`] name isn't a
+    /// single path component (such as `../web`).
     pub fn write_to_layer_dir(&self, layer_dir: impl AsRef<Path>) -> io::Result<()> {
         let layer_dir = layer_dir.as_ref();
         self.all.write_to_env_dir(&layer_dir.join("env"))?;
@@ -392,6 +393,21 @@ impl LayerEnv {
         let launch_dir = layer_dir.join("env.launch");
         self.launch.write_to_env_dir(&launch_dir)?;
         for (process, delta) in &self.process {
+            // A process type is one path component; anything else would write outside
+            // `env.launch/`.
+            if process.is_empty()
+                || matches!(process.as_str(), "." | "..")
+                || process.contains(['/', '\\', '\0'])
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "couldn't write the env of process {process:?} to {}: a process type \
+                         must be a single path component",
+                        launch_dir.display()
+                    ),
+                ));
+            }
             delta.write_to_env_dir(&launch_dir.join(process))?;
         }
 
@@ -1174,6 +1190,30 @@ mod tests {
 
         assert!(!layer_dir.join("env.build").exists());
         assert!(!layer_dir.join("env.launch").exists());
+    }
+
+    #[test]
+    fn process_names_that_are_not_one_path_component_are_rejected() {
+        for process in ["", ".", "..", "../escape", "a/b", "a\\b"] {
+            let temp_dir = tempfile::tempdir().unwrap();
+            let layer_dir = temp_dir.path().join("layer");
+            let layer_env = LayerEnv::new().chainable_insert(
+                Scope::Process(process.to_string()),
+                ModificationBehavior::Override,
+                "VAR",
+                "x",
+            );
+
+            let error = layer_env.write_to_layer_dir(&layer_dir).unwrap_err();
+
+            assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{process:?}");
+            assert!(
+                error
+                    .to_string()
+                    .contains("must be a single path component")
+            );
+            assert!(!temp_dir.path().join("escape").exists());
+        }
     }
 
     #[test]

@@ -167,7 +167,8 @@ macro_rules! additional_buildpack_binary_path {
             $crate::internals::is_valid_binary_target_name($target_name),
             ::std::concat!(
                 $target_name,
-                " is not a valid binary target name: it must be a non-empty file name"
+                " is not a valid binary target name: it must be a file name, not empty, `.` or \
+                 `..`, and without `/`, `\\` or NUL"
             )
         );
         $crate::internals::additional_buildpack_binary_path($target_name)

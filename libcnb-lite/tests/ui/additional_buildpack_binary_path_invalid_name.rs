@@ -1,0 +1,3 @@
+fn main() {
+    let _ = libcnb_lite::additional_buildpack_binary_path!("../escape");
+}
