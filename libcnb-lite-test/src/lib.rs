@@ -1,6 +1,4 @@
-//! A Docker-free local CNB lifecycle: detect, restore, build, export and cache for any
-//! Cloud Native Buildpack, on the local file system, with state kept between builds.
-
+#![doc = include_str!("../README.md")]
 pub mod archive;
 mod build;
 mod buildpack;

@@ -98,14 +98,14 @@ impl TestContext<'_> {
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// use libcnb_lite_test::{BuildConfig, BuildpackSource, LayerStatus, assert_contains, build};
 ///
-/// let config = BuildConfig::new("tests/fixtures/app", [BuildpackSource::dir("tests/fixtures/cache-bp")]);
+/// let config = BuildConfig::new("tests/fixtures/app", [BuildpackSource::dir("tests/fixtures/layers")]);
 /// build(config.clone(), |ctx| {
 ///     assert_contains!(ctx.stdout, "Adding cache layer");
 ///     ctx.rebuild(config, |ctx| {
-///         assert_eq!(ctx.layer("fixture/cache", "deps").cached, Some(LayerStatus::Reused));
+///         assert_eq!(ctx.layer("fixture/layers", "c").cached, Some(LayerStatus::Reused));
 ///     });
 /// });
 /// ```
