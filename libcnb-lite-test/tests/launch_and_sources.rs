@@ -1,6 +1,11 @@
 //! Launching processes of the built image (launch env, exec.d, working dir), and buildpacks
 //! given as a compiled binary plus descriptor or as a crate dir built with cargo.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers panic with the failing call when setup fails"
+)]
+
 use std::path::{Path, PathBuf};
 
 use libcnb_lite_test::{BuildConfig, BuildpackSource, LayerStatus, assert_contains, build};
@@ -84,4 +89,80 @@ fn a_crate_dir_is_built_with_cargo() {
             );
         });
     });
+}
+
+/// The dispatch fixture with a descriptor written for the test.
+fn dispatch_with(descriptor: &str) -> (tempfile::TempDir, BuildpackSource) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("buildpack.toml");
+    std::fs::write(&path, descriptor).unwrap();
+    let source = BuildpackSource::binary(fixture("dispatch/buildpack-binary"), path);
+    (dir, source)
+}
+
+#[test]
+fn exec_env_is_given_only_to_buildpack_api_0_12() {
+    let header = "[buildpack]\nid = \"fixture/dispatch\"\nversion = \"0.4.0\"\n";
+    let (_old, api_0_10) = dispatch_with(&format!("api = \"0.10\"\n{header}"));
+    let (_new, api_0_12) = dispatch_with(&format!("api = \"0.12\"\n{header}"));
+    build(BuildConfig::new(fixture("app"), [api_0_10]), |ctx| {
+        assert_contains!(ctx.stdout, "CNB_EXEC_ENV=unset");
+    });
+    build(
+        BuildConfig::new(fixture("app"), [api_0_12.clone()]),
+        |ctx| {
+            assert_contains!(ctx.stdout, "CNB_EXEC_ENV=production");
+        },
+    );
+    build(
+        BuildConfig::new(fixture("app"), [api_0_12]).exec_env("test"),
+        |ctx| {
+            assert_contains!(ctx.stdout, "CNB_EXEC_ENV=test");
+        },
+    );
+}
+
+#[test]
+fn descriptor_exec_env_skips_buildpacks_on_platform_api_0_15() {
+    let (_dir, test_only) = dispatch_with(
+        "api = \"0.12\"\n[buildpack]\nid = \"fixture/dispatch\"\nversion = \"0.4.0\"\nexec-env = [\"test\"]\n",
+    );
+    let group = [BuildpackSource::dir(fixture("layers")), test_only];
+    build(BuildConfig::new(fixture("app"), group.clone()), |ctx| {
+        let runs = &ctx.report().detect;
+        assert_eq!(runs[1].result, libcnb_lite_test::DetectResult::Skipped);
+        assert_contains!(ctx.stdout, "1 of 2 buildpacks participating");
+    });
+    build(
+        BuildConfig::new(fixture("app"), group).exec_env("test"),
+        |ctx| {
+            assert_contains!(ctx.stdout, "2 of 2 buildpacks participating");
+        },
+    );
+}
+
+#[test]
+fn clear_env_keeps_platform_env_out_but_build_config_env_applies() {
+    let (_dir, clear) = dispatch_with(
+        "api = \"0.10\"\n[buildpack]\nid = \"fixture/dispatch\"\nversion = \"0.4.0\"\nclear-env = true\n",
+    );
+    build(
+        BuildConfig::new(fixture("app"), [clear.clone()]).env("BP_USER", "platform"),
+        |ctx| assert_contains!(ctx.stdout, "BP_USER=unset"),
+    );
+    build(
+        BuildConfig::new(fixture("app"), [clear])
+            .env("BP_USER", "platform")
+            .build_config_env("BP_USER", "operator-default"),
+        |ctx| assert_contains!(ctx.stdout, "BP_USER=operator-default"),
+    );
+    let (_dir, plain) = dispatch_with(
+        "api = \"0.10\"\n[buildpack]\nid = \"fixture/dispatch\"\nversion = \"0.4.0\"\n",
+    );
+    build(
+        BuildConfig::new(fixture("app"), [plain])
+            .env("BP_USER", "platform")
+            .build_config_env("BP_USER.override", "operator"),
+        |ctx| assert_contains!(ctx.stdout, "BP_USER=operator"),
+    );
 }
