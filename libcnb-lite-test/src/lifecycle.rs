@@ -131,8 +131,11 @@ impl BuildDirs {
 /// Removes a tree, first making its dirs writable (restored layers may hold 0555 dirs).
 /// Symlinks are removed, never followed.
 pub(crate) fn remove_dir_forcibly(path: &Path) -> io::Result<()> {
-    if fs::symlink_metadata(path).is_err() {
-        return Ok(());
+    match fs::symlink_metadata(path) {
+        Err(_) => return Ok(()),
+        // Never chmod or delete what a symlink points to: remove the link itself.
+        Ok(meta) if !meta.is_dir() => return fs::remove_file(path),
+        Ok(_) => {}
     }
     for entry in WalkDir::new(path).follow_links(false).into_iter().flatten() {
         if entry.file_type().is_dir() {
@@ -423,4 +426,56 @@ fn run_logged(
         warnings,
         timings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forced_removal_handles_read_only_dirs_and_never_follows_a_symlinked_root() {
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        fs::create_dir(&victim).unwrap();
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o555)).unwrap();
+        let state = tempfile::tempdir().unwrap();
+        let link = state.path().join("build");
+        std::os::unix::fs::symlink(outside.path(), &link).unwrap();
+        remove_dir_forcibly(&link).unwrap();
+        assert!(!link.exists());
+        let mode = fs::metadata(&victim).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o555, "the link target is untouched");
+
+        let tree = state.path().join("tree");
+        fs::create_dir_all(tree.join("ro/sub")).unwrap();
+        fs::set_permissions(tree.join("ro"), fs::Permissions::from_mode(0o555)).unwrap();
+        remove_dir_forcibly(&tree).unwrap();
+        assert!(!tree.exists());
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn copy_tree_keeps_modes_and_links() {
+        let from = tempfile::tempdir().unwrap();
+        fs::create_dir(from.path().join("bin")).unwrap();
+        fs::write(from.path().join("bin/run"), "#!/bin/sh\n").unwrap();
+        fs::set_permissions(
+            from.path().join("bin/run"),
+            fs::Permissions::from_mode(0o750),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("bin/run", from.path().join("link")).unwrap();
+        let to = tempfile::tempdir().unwrap();
+        copy_tree(from.path(), to.path()).unwrap();
+        let mode = fs::metadata(to.path().join("bin/run"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o750);
+        assert_eq!(
+            fs::read_link(to.path().join("link")).unwrap(),
+            Path::new("bin/run")
+        );
+    }
 }

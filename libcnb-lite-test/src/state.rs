@@ -217,6 +217,25 @@ impl StateDir {
             }
             fs::write(&marker, MARKER_CONTENTS).map_err(io_error(&marker))?;
         }
+        // A symlink here would redirect writes and deletions outside the state dir.
+        for name in [
+            "image",
+            "image.staging",
+            "image.backup",
+            "cache",
+            "cache/committed",
+            "cache/committed.staging",
+            "cache/committed.backup",
+            "build",
+        ] {
+            let path = root.join(name);
+            if fs::symlink_metadata(&path).is_ok_and(|meta| meta.file_type().is_symlink()) {
+                return Err(StateError::Corrupt {
+                    path,
+                    problem: "is a symlink".into(),
+                });
+            }
+        }
         recover(&root.join("image"))?;
         recover(&root.join("cache").join("committed"))?;
         Ok(Self { root })
@@ -498,6 +517,16 @@ mod tests {
         )
         .unwrap();
         assert!(state.cache_metadata().is_err());
+    }
+
+    #[test]
+    fn symlinked_state_entries_are_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        StateDir::open(dir.path()).unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("cache")).unwrap();
+        let error = StateDir::open(dir.path()).unwrap_err();
+        assert!(error.to_string().contains("is a symlink"), "{error}");
     }
 
     #[test]
