@@ -1,0 +1,26 @@
+//! Layer-handling benchmark: libcnb-lite against upstream libcnb 0.30.4.
+//!
+//! Three operations, each on `N` layers in a fresh temporary layers directory
+//! (see [`Operation`]):
+//! - **create**: `cached_layer` on absent layers, then `write_metadata`;
+//! - **keep**: `cached_layer` on layers restored the way the lifecycle restores
+//!   them (`<layer>.toml` holds `[metadata]` only), answering `KeepLayer`;
+//! - **migrate**: the same, but the restored metadata has an old shape, so the
+//!   invalid-metadata callback answers `ReplaceMetadata` before the layer is kept.
+//!
+//! Each library is driven through [`LayerApi`]: [`upstream::Upstream`] today,
+//! `lite::Lite` with the `lite` feature. Both run the same fixtures and the same
+//! on-disk checks, so their times compare like for like.
+
+pub mod fixture;
+#[cfg(feature = "lite")]
+pub mod lite;
+pub mod metadata;
+pub mod operation;
+pub mod timing;
+pub mod upstream;
+
+pub use operation::{LayerApi, Operation, run_once};
+
+/// The error type of the benchmark: any failure stops the run with its message.
+pub type BenchError = Box<dyn std::error::Error>;

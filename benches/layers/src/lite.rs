@@ -1,0 +1,112 @@
+//! libcnb-lite under the benchmark (cargo feature `lite`).
+//!
+//! A line-for-line mirror of `upstream.rs`: only the crate name and the renamed
+//! struct-API items differ (`invalid_metadata`, `inspect_restored`,
+//! `InspectRestoredAction`), which also checks that the benchmark buildpack
+//! ports with nothing but those renames.
+
+use crate::BenchError;
+use crate::fixture::BUILDPACK_TOML;
+use crate::metadata::LayerMetadata;
+use crate::operation::{LAYER_BUILD, LAYER_LAUNCH, LayerApi, Operation};
+use libcnb_lite::build::{BuildContext, BuildResult, BuildResultBuilder};
+use libcnb_lite::data::buildpack::ComponentBuildpackDescriptor;
+use libcnb_lite::data::buildpack_plan::BuildpackPlan;
+use libcnb_lite::data::layer::LayerName;
+use libcnb_lite::detect::{DetectContext, DetectResult, DetectResultBuilder};
+use libcnb_lite::generic::{GenericError, GenericMetadata, GenericPlatform};
+use libcnb_lite::layer::{
+    CachedLayerDefinition, EmptyLayerCause, InspectRestoredAction, InvalidMetadataAction,
+    LayerState,
+};
+use libcnb_lite::{Buildpack, Env, Target};
+use std::path::{Path, PathBuf};
+
+/// The buildpack whose build context the benchmark uses; never run as a buildpack.
+#[derive(Debug)]
+pub struct BenchBuildpack;
+
+impl Buildpack for BenchBuildpack {
+    type Platform = GenericPlatform;
+    type Metadata = GenericMetadata;
+    type Error = GenericError;
+
+    fn detect(
+        &self,
+        _context: DetectContext<Self>,
+    ) -> libcnb_lite::Result<DetectResult, Self::Error> {
+        DetectResultBuilder::fail().build()
+    }
+
+    fn build(&self, _context: BuildContext<Self>) -> libcnb_lite::Result<BuildResult, Self::Error> {
+        BuildResultBuilder::new().build()
+    }
+}
+
+/// libcnb-lite, from this repository.
+#[derive(Debug)]
+pub struct Lite;
+
+impl LayerApi for Lite {
+    type Context = BuildContext<BenchBuildpack>;
+    type LayerName = LayerName;
+
+    fn context(layers_dir: &Path) -> Result<Self::Context, BenchError> {
+        Ok(BuildContext {
+            layers_dir: PathBuf::from(layers_dir),
+            // Never read by `cached_layer`.
+            app_dir: PathBuf::from(layers_dir),
+            buildpack_dir: PathBuf::from(layers_dir),
+            target: Target {
+                os: String::from("linux"),
+                arch: String::from("amd64"),
+                arch_variant: None,
+                distro_name: String::from("ubuntu"),
+                distro_version: String::from("24.04"),
+            },
+            platform: GenericPlatform::new(Env::new()),
+            buildpack_plan: BuildpackPlan {
+                entries: Vec::new(),
+            },
+            buildpack_descriptor: toml::from_str::<ComponentBuildpackDescriptor<GenericMetadata>>(
+                BUILDPACK_TOML,
+            )?,
+            store: None,
+        })
+    }
+
+    fn layer_name(name: &str) -> Result<Self::LayerName, BenchError> {
+        Ok(name.parse()?)
+    }
+
+    fn handle_layers(
+        context: &Self::Context,
+        layer_names: &[Self::LayerName],
+        operation: Operation,
+    ) -> Result<(), BenchError> {
+        let definition = CachedLayerDefinition {
+            build: LAYER_BUILD,
+            launch: LAYER_LAUNCH,
+            invalid_metadata: &|old: &GenericMetadata| {
+                InvalidMetadataAction::ReplaceMetadata(LayerMetadata::migrate(old.as_ref()))
+            },
+            inspect_restored: &|_: &LayerMetadata, _: &Path| InspectRestoredAction::KeepLayer,
+        };
+        for layer_name in layer_names {
+            let layer = context.cached_layer(layer_name, &definition)?;
+            match (operation, layer.state) {
+                (
+                    Operation::Create,
+                    LayerState::Empty {
+                        cause: EmptyLayerCause::NewlyCreated,
+                    },
+                ) => layer.write_metadata(LayerMetadata::current())?,
+                (Operation::Keep | Operation::Migrate, LayerState::Restored { .. }) => {}
+                (operation, state) => {
+                    return Err(format!("{operation:?} {layer_name}: unexpected {state:?}").into());
+                }
+            }
+        }
+        Ok(())
+    }
+}

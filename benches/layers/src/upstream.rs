@@ -1,0 +1,106 @@
+//! Upstream libcnb 0.30.4 under the benchmark.
+//!
+//! `lite.rs` mirrors this file line for line with libcnb-lite's names
+//! (`invalid_metadata`, `inspect_restored`, `InspectRestoredAction`).
+
+use crate::BenchError;
+use crate::fixture::BUILDPACK_TOML;
+use crate::metadata::LayerMetadata;
+use crate::operation::{LAYER_BUILD, LAYER_LAUNCH, LayerApi, Operation};
+use libcnb::build::{BuildContext, BuildResult, BuildResultBuilder};
+use libcnb::data::buildpack::ComponentBuildpackDescriptor;
+use libcnb::data::buildpack_plan::BuildpackPlan;
+use libcnb::data::layer::LayerName;
+use libcnb::detect::{DetectContext, DetectResult, DetectResultBuilder};
+use libcnb::generic::{GenericError, GenericMetadata, GenericPlatform};
+use libcnb::layer::{
+    CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerState, RestoredLayerAction,
+};
+use libcnb::{Buildpack, Env, Target};
+use std::path::{Path, PathBuf};
+
+/// The buildpack whose build context the benchmark uses; never run as a buildpack.
+#[derive(Debug)]
+pub struct BenchBuildpack;
+
+impl Buildpack for BenchBuildpack {
+    type Platform = GenericPlatform;
+    type Metadata = GenericMetadata;
+    type Error = GenericError;
+
+    fn detect(&self, _context: DetectContext<Self>) -> libcnb::Result<DetectResult, Self::Error> {
+        DetectResultBuilder::fail().build()
+    }
+
+    fn build(&self, _context: BuildContext<Self>) -> libcnb::Result<BuildResult, Self::Error> {
+        BuildResultBuilder::new().build()
+    }
+}
+
+/// Upstream libcnb 0.30.4.
+#[derive(Debug)]
+pub struct Upstream;
+
+impl LayerApi for Upstream {
+    type Context = BuildContext<BenchBuildpack>;
+    type LayerName = LayerName;
+
+    fn context(layers_dir: &Path) -> Result<Self::Context, BenchError> {
+        Ok(BuildContext {
+            layers_dir: PathBuf::from(layers_dir),
+            // Never read by `cached_layer`.
+            app_dir: PathBuf::from(layers_dir),
+            buildpack_dir: PathBuf::from(layers_dir),
+            target: Target {
+                os: String::from("linux"),
+                arch: String::from("amd64"),
+                arch_variant: None,
+                distro_name: String::from("ubuntu"),
+                distro_version: String::from("24.04"),
+            },
+            platform: GenericPlatform::new(Env::new()),
+            buildpack_plan: BuildpackPlan {
+                entries: Vec::new(),
+            },
+            buildpack_descriptor: toml::from_str::<ComponentBuildpackDescriptor<GenericMetadata>>(
+                BUILDPACK_TOML,
+            )?,
+            store: None,
+        })
+    }
+
+    fn layer_name(name: &str) -> Result<Self::LayerName, BenchError> {
+        Ok(name.parse()?)
+    }
+
+    fn handle_layers(
+        context: &Self::Context,
+        layer_names: &[Self::LayerName],
+        operation: Operation,
+    ) -> Result<(), BenchError> {
+        let definition = CachedLayerDefinition {
+            build: LAYER_BUILD,
+            launch: LAYER_LAUNCH,
+            invalid_metadata_action: &|old: &GenericMetadata| {
+                InvalidMetadataAction::ReplaceMetadata(LayerMetadata::migrate(old.as_ref()))
+            },
+            restored_layer_action: &|_: &LayerMetadata, _: &Path| RestoredLayerAction::KeepLayer,
+        };
+        for layer_name in layer_names {
+            let layer = context.cached_layer(layer_name, &definition)?;
+            match (operation, layer.state) {
+                (
+                    Operation::Create,
+                    LayerState::Empty {
+                        cause: EmptyLayerCause::NewlyCreated,
+                    },
+                ) => layer.write_metadata(LayerMetadata::current())?,
+                (Operation::Keep | Operation::Migrate, LayerState::Restored { .. }) => {}
+                (operation, state) => {
+                    return Err(format!("{operation:?} {layer_name}: unexpected {state:?}").into());
+                }
+            }
+        }
+        Ok(())
+    }
+}
