@@ -3,11 +3,21 @@
 use crate::Target;
 use crate::buildpack::Buildpack;
 use crate::buildpack_api::exec_env;
+use crate::generic::GenericMetadata;
+use crate::layer::{
+    CachedLayerDefinition, InspectRestoredAction, IntoAction, InvalidMetadataAction, LayerRef,
+    UncachedLayerDefinition, handle_struct_layer,
+};
 use crate::sbom::Sbom;
 use libcnb_lite_data::buildpack::ComponentBuildpackDescriptor;
 use libcnb_lite_data::buildpack_plan::BuildpackPlan;
 use libcnb_lite_data::launch::Launch;
+use libcnb_lite_data::layer::LayerName;
+use libcnb_lite_data::layer_content_metadata::LayerTypes;
 use libcnb_lite_data::store::Store;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::borrow::Borrow;
 use std::fmt::{self, Debug};
 use std::path::PathBuf;
 
@@ -37,6 +47,145 @@ pub struct BuildContext<B: Buildpack + ?Sized> {
 }
 
 impl<B: Buildpack + ?Sized> BuildContext<B> {
+    /// Handles a cached layer: gives back the layer restored from the previous build if the
+    /// definition's callbacks keep it, or an empty one.
+    ///
+    /// The returned [`LayerRef`]'s layer directory exists and its `<layer>.toml` has the
+    /// definition's types (with `cache = true`); its [`state`](LayerRef::state) says which
+    /// case happened and carries the callbacks' causes. See the [`layer`](crate::layer) module
+    /// for a guide.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite::data::layer_name;
+    /// use libcnb_lite::generic::GenericMetadata;
+    /// use libcnb_lite::layer::{CachedLayerDefinition, InspectRestoredAction, InvalidMetadataAction, LayerState};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Deserialize, Serialize)]
+    /// struct DependencyMetadata {
+    ///     sha256: String,
+    /// }
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let temp_dir = tempfile::tempdir()?;
+    /// # let context = libcnb_lite::internals::doctest_build_context(temp_dir.path());
+    /// // The lifecycle restored the layer from the cache (without `[types]`).
+    /// std::fs::create_dir(context.layers_dir.join("deps"))?;
+    /// std::fs::write(context.layers_dir.join("deps.toml"), "[metadata]\nsha256 = \"abc\"\n")?;
+    ///
+    /// let layer = context.cached_layer(
+    ///     layer_name!("deps"),
+    ///     CachedLayerDefinition {
+    ///         build: true,
+    ///         launch: false,
+    ///         invalid_metadata: &|_: &GenericMetadata| InvalidMetadataAction::DeleteLayer,
+    ///         inspect_restored: &|metadata: &DependencyMetadata, _layer_dir| {
+    ///             if metadata.sha256 == "abc" {
+    ///                 InspectRestoredAction::KeepLayer
+    ///             } else {
+    ///                 InspectRestoredAction::DeleteLayer
+    ///             }
+    ///         },
+    ///     },
+    /// )?;
+    ///
+    /// assert!(matches!(layer.state, LayerState::Restored { .. }));
+    /// assert_eq!(
+    ///     std::fs::read_to_string(context.layers_dir.join("deps.toml"))?,
+    ///     "[types]\nlaunch = false\nbuild = true\ncache = true\n\n[metadata]\nsha256 = \"abc\"\n"
+    /// );
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BuildpackError`](crate::Error::BuildpackError) with a callback's error (the
+    /// layer is left as it was), and [`Error::LayerError`](crate::Error::LayerError) if the
+    /// layer can't be read, written or deleted, its `<layer>.toml` isn't valid layer content
+    /// metadata, or a `ReplaceMetadata` doesn't deserialize as `M`.
+    pub fn cached_layer<'a, M, MA, RA, MAC, RAC>(
+        &self,
+        layer_name: impl Borrow<LayerName>,
+        layer_definition: impl Borrow<CachedLayerDefinition<'a, M, MA, RA>>,
+    ) -> crate::Result<LayerRef<B, MAC, RAC>, B::Error>
+    where
+        M: 'a + Serialize + DeserializeOwned,
+        MA: 'a + IntoAction<InvalidMetadataAction<M>, MAC, B::Error>,
+        RA: 'a + IntoAction<InspectRestoredAction, RAC, B::Error>,
+    {
+        let layer_definition = layer_definition.borrow();
+        handle_struct_layer(
+            LayerTypes {
+                launch: layer_definition.launch,
+                build: layer_definition.build,
+                cache: true,
+            },
+            layer_definition.invalid_metadata,
+            layer_definition.inspect_restored,
+            layer_name.borrow(),
+            &self.layers_dir,
+        )
+    }
+
+    /// Handles an uncached layer: an empty layer directory whose `<layer>.toml` has the
+    /// definition's types (with `cache = false`). Whatever was restored under the name is
+    /// deleted first; the state is [`LayerState::Empty`](crate::layer::LayerState::Empty).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite::data::layer_name;
+    /// use libcnb_lite::layer::UncachedLayerDefinition;
+    /// use libcnb_lite::layer_env::{LayerEnv, ModificationBehavior, Scope};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let temp_dir = tempfile::tempdir()?;
+    /// # let context = libcnb_lite::internals::doctest_build_context(temp_dir.path());
+    /// let layer = context.uncached_layer(
+    ///     layer_name!("config"),
+    ///     UncachedLayerDefinition { build: false, launch: true },
+    /// )?;
+    /// layer.write_env(LayerEnv::new().chainable_insert(
+    ///     Scope::Launch,
+    ///     ModificationBehavior::Default,
+    ///     "WEB_CONCURRENCY",
+    ///     "4",
+    /// ))?;
+    ///
+    /// assert_eq!(
+    ///     std::fs::read_to_string(layer.path().join("env.launch/WEB_CONCURRENCY.default"))?,
+    ///     "4"
+    /// );
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LayerError`](crate::Error::LayerError) if the layer can't be read, deleted or
+    /// written, or a restored `<layer>.toml` isn't valid layer content metadata.
+    pub fn uncached_layer(
+        &self,
+        layer_name: impl Borrow<LayerName>,
+        layer_definition: impl Borrow<UncachedLayerDefinition>,
+    ) -> crate::Result<LayerRef<B, (), ()>, B::Error> {
+        let layer_definition = layer_definition.borrow();
+        handle_struct_layer(
+            LayerTypes {
+                launch: layer_definition.launch,
+                build: layer_definition.build,
+                cache: false,
+            },
+            &|_| InvalidMetadataAction::DeleteLayer,
+            &|_: &GenericMetadata, _| InspectRestoredAction::DeleteLayer,
+            layer_name.borrow(),
+            &self.layers_dir,
+        )
+    }
+
     /// The execution environment the app is built for (`CNB_EXEC_ENV`, e.g. `production` or
     /// `test`), if the buildpack implements Buildpack API 0.12 or newer and the lifecycle set
     /// it; `None` otherwise.

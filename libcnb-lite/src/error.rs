@@ -1,5 +1,6 @@
 //! The framework's error type.
 
+use crate::layer::LayerError;
 use crate::toml_file::TomlFileError;
 use libcnb_lite_data::launch::ProcessTypeError;
 use std::env::VarError;
@@ -12,9 +13,9 @@ pub type Result<T, E> = std::result::Result<T, Error<E>>;
 /// An error raised while running a buildpack: either by the framework or, wrapped in
 /// [`Error::BuildpackError`], by the buildpack itself.
 ///
-/// The variants are upstream libcnb's, in the same order (without the layer errors, which the
-/// layer module adds). Messages name the file or environment variable they are about; those
-/// that wrap another error include its text, so [`source`](std::error::Error::source) is
+/// The variants are upstream libcnb's, in the same order. Messages name the layer, file or
+/// environment variable they are about; those that wrap another error include its text (for a
+/// [`LayerError`], the whole chain of causes), so [`source`](std::error::Error::source) is
 /// `None`: error reporters don't print the same text twice.
 ///
 /// # Examples
@@ -32,6 +33,10 @@ pub type Result<T, E> = std::result::Result<T, Error<E>>;
 /// ```
 #[derive(thiserror::Error, Debug)]
 pub enum Error<E> {
+    /// Handling a layer failed. The message includes the layer error's causes.
+    #[error("{}", SourceChain(.0))]
+    LayerError(LayerError),
+
     /// A process type couldn't be parsed.
     #[error("invalid process type: {0}")]
     ProcessTypeError(ProcessTypeError),
@@ -109,9 +114,30 @@ pub enum Error<E> {
     BuildpackError(E),
 }
 
+impl<E> From<LayerError> for Error<E> {
+    fn from(error: LayerError) -> Self {
+        Self::LayerError(error)
+    }
+}
+
 impl<E> From<ProcessTypeError> for Error<E> {
     fn from(error: ProcessTypeError) -> Self {
         Self::ProcessTypeError(error)
+    }
+}
+
+/// Formats an error followed by its sources: `error: source: source of source`.
+struct SourceChain<'a>(&'a dyn std::error::Error);
+
+impl Display for SourceChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(error) = source {
+            write!(f, ": {error}")?;
+            source = error.source();
+        }
+        Ok(())
     }
 }
 
@@ -169,6 +195,23 @@ mod tests {
 
         let error = TestError::CannotReadStore(TomlFileError::IoError(io::Error::other("boom")));
         assert_eq!(error.to_string(), "couldn't read store.toml: boom");
+    }
+
+    #[test]
+    fn layer_errors_print_their_causes() {
+        let error = TestError::from(crate::layer::LayerError::from(
+            crate::layer::DeleteLayerError::IoError {
+                layer: libcnb_lite_data::layer_name!("gems"),
+                path: "/layers/bp/gems".into(),
+                source: io::Error::other("disk on fire"),
+            },
+        ));
+        assert_eq!(
+            error.to_string(),
+            "couldn't delete /layers/bp/gems of layer `gems`; the build user must own the \
+             layer's files and directories: disk on fire"
+        );
+        assert!(std::error::Error::source(&error).is_none());
     }
 
     #[test]

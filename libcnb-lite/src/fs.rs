@@ -26,8 +26,9 @@
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes `contents` to `path` atomically (temporary file in the same directory, then rename).
@@ -55,13 +56,6 @@ pub(crate) fn write_atomically(
 ///
 /// Returns an error naming `from` if it cannot be opened or read, and one naming `to` if the
 /// temporary file cannot be created, written or renamed.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "used to install exec.d programs by the layer module"
-    )
-)]
 pub(crate) fn copy_atomically(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
     let (from, to) = (from.as_ref(), to.as_ref());
     let mut source = File::open(from).map_err(|error| at_path(Operation::Read, from, error))?;
@@ -73,6 +67,40 @@ pub(crate) fn copy_atomically(from: impl AsRef<Path>, to: impl AsRef<Path>) -> i
         io::copy(&mut source, file).map(|_| ())
     })
     .map_err(|error| at_path(Operation::Write, to, error))
+}
+
+/// Reads the whole file at `path`, a small regular file such as a `<layer>.toml`.
+///
+/// Costs three system calls for a file smaller than 8 KiB (`open`, one `read`, `close`),
+/// where [`fs::read`] costs five (it also asks for the size and reads once more to see the
+/// end). A `read` of a regular file returns fewer bytes than asked for only at the end of the
+/// file (POSIX), so a short read ends the loop; a larger file doubles the buffer and reads on.
+///
+/// # Errors
+///
+/// The I/O error of `open` or `read`, unwrapped: callers put the path into their own error.
+pub(crate) fn read_small_file(path: &Path) -> io::Result<Vec<u8>> {
+    const INITIAL_CAPACITY: usize = 8 * 1024;
+
+    let mut file = File::open(path)?;
+    let mut buffer = vec![0; INITIAL_CAPACITY];
+    let mut length = 0;
+    loop {
+        match file.read(&mut buffer[length..]) {
+            Ok(0) => break,
+            Ok(read) => {
+                length += read;
+                if length < buffer.len() {
+                    break;
+                }
+                buffer.resize(buffer.len() * 2, 0);
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    buffer.truncate(length);
+    Ok(buffer)
 }
 
 /// Creates a unique temporary sibling of `path`, lets `write` fill it, sets `permissions` (if
@@ -103,6 +131,9 @@ fn replace_with(
 
 fn create_temp_sibling(path: &Path) -> io::Result<(PathBuf, File)> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
+    // `getpid` is a system call on every call; layer handling writes one file per layer.
+    static PROCESS_ID: OnceLock<u32> = OnceLock::new();
+    let process_id = *PROCESS_ID.get_or_init(std::process::id);
 
     let file_name = path
         .file_name()
@@ -117,7 +148,7 @@ fn create_temp_sibling(path: &Path) -> io::Result<(PathBuf, File)> {
         temp_name.push(file_name);
         temp_name.push(format!(
             ".{}.{}.tmp",
-            std::process::id(),
+            process_id,
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         let temp_path = directory.join(temp_name);
@@ -128,7 +159,8 @@ fn create_temp_sibling(path: &Path) -> io::Result<(PathBuf, File)> {
             .open(&temp_path)
         {
             Ok(file) => return Ok((temp_path, file)),
-            // Left behind by an earlier process with the same pid; try the next name.
+            // Left behind by an earlier process with the same pid, or written by a forked child
+            // that inherited the cached pid; try the next name.
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
             Err(error) => return Err(error),
         }
@@ -198,6 +230,25 @@ pub(crate) fn at_path(operation: Operation, path: &Path, error: io::Error) -> io
             source: error,
         },
     )
+}
+
+/// Undoes [`at_path`]: the underlying error, for callers whose own error type carries the path.
+pub(crate) fn without_path(error: io::Error) -> io::Error {
+    let names_a_path = error
+        .get_ref()
+        .is_some_and(<dyn std::error::Error + Send + Sync>::is::<PathError>);
+    if !names_a_path {
+        return error;
+    }
+    match error
+        .into_inner()
+        .map(<dyn std::error::Error + Send + Sync>::downcast::<PathError>)
+    {
+        Some(Ok(path_error)) => path_error.source,
+        // Not reached (checked above), but rebuilding an error beats panicking.
+        Some(Err(inner)) => io::Error::other(inner),
+        None => io::Error::other("unknown I/O error"),
+    }
 }
 
 #[cfg(test)]

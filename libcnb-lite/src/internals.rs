@@ -1,5 +1,15 @@
-//! Support for this crate's macros; not a public API.
+//! Support for this crate's macros and documentation examples; not a public API.
 
+use crate::build::{BuildContext, BuildResult, BuildResultBuilder};
+use crate::detect::{DetectContext, DetectResult, DetectResultBuilder};
+use crate::generic::{GenericError, GenericMetadata, GenericPlatform};
+use crate::{Buildpack, Env, Target};
+use libcnb_lite_data::buildpack::{
+    Buildpack as BuildpackTable, BuildpackApi, BuildpackVersion, ComponentBuildpackDescriptor,
+};
+use libcnb_lite_data::buildpack_id;
+use libcnb_lite_data::buildpack_plan::BuildpackPlan;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Where the packaged buildpack holds the additional binary `name`:
@@ -42,6 +52,75 @@ pub const fn is_valid_binary_target_name(name: &str) -> bool {
         index += 1;
     }
     true
+}
+
+/// The buildpack of [`doctest_build_context`]: passes detection and builds nothing.
+#[derive(Debug)]
+pub struct DoctestBuildpack;
+
+impl Buildpack for DoctestBuildpack {
+    type Platform = GenericPlatform;
+    type Metadata = GenericMetadata;
+    type Error = GenericError;
+
+    fn detect(&self, _context: DetectContext<Self>) -> crate::Result<DetectResult, GenericError> {
+        DetectResultBuilder::pass().build()
+    }
+
+    fn build(&self, _context: BuildContext<Self>) -> crate::Result<BuildResult, GenericError> {
+        BuildResultBuilder::new().build()
+    }
+}
+
+/// A build context whose layers directory is `layers_dir`, so that documentation examples of
+/// the layer APIs run against a temporary directory without thirty lines of scaffolding.
+#[must_use]
+pub fn doctest_build_context(layers_dir: &Path) -> BuildContext<DoctestBuildpack> {
+    build_context_for(layers_dir)
+}
+
+/// [`doctest_build_context`] for any buildpack with the generic platform and metadata.
+pub(crate) fn build_context_for<B>(layers_dir: &Path) -> BuildContext<B>
+where
+    B: Buildpack<Platform = GenericPlatform, Metadata = GenericMetadata>,
+{
+    BuildContext {
+        layers_dir: layers_dir.to_path_buf(),
+        app_dir: layers_dir.to_path_buf(),
+        buildpack_dir: layers_dir.to_path_buf(),
+        target: Target {
+            os: String::from("linux"),
+            arch: String::from("amd64"),
+            arch_variant: None,
+            distro_name: String::from("ubuntu"),
+            distro_version: String::from("24.04"),
+        },
+        platform: GenericPlatform::new(Env::new()),
+        buildpack_plan: BuildpackPlan {
+            entries: Vec::new(),
+        },
+        buildpack_descriptor: ComponentBuildpackDescriptor {
+            api: BuildpackApi {
+                major: 0,
+                minor: 10,
+            },
+            buildpack: BuildpackTable {
+                id: buildpack_id!("libcnb-lite/doctest"),
+                name: None,
+                version: BuildpackVersion::new(0, 0, 0),
+                homepage: None,
+                clear_env: false,
+                description: None,
+                keywords: Vec::new(),
+                licenses: Vec::new(),
+                sbom_formats: HashSet::new(),
+            },
+            stacks: Vec::new(),
+            targets: Vec::new(),
+            metadata: None,
+        },
+        store: None,
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@
 //!   binary into `bin/detect` and `bin/build`.
 //! - [`detect`] and [`build`] hold the contexts your buildpack gets and the result builders it
 //!   returns; [`generic`] has ready-made associated types.
+//! - [`layer`] creates, restores and caches layers: `BuildContext::cached_layer` and
+//!   `uncached_layer`.
 //! - [`layer_env`] models a layer's environment variable changes; [`sbom`] bills of materials;
 //!   [`exec_d`] the output of exec.d programs.
 //! - [`data`] (the `libcnb-lite-data` crate) has the types of the spec's TOML files.
@@ -45,14 +47,16 @@
 //!
 //! # Files
 //!
-//! Every file the runtime writes (the build plan, `launch.toml`, `store.toml`, SBOMs, env
-//! files) is written to a temporary file in the same directory and renamed into place, so the
-//! lifecycle never reads a half-written file.
+//! Every file the runtime and the layer APIs write (the build plan, `launch.toml`,
+//! `store.toml`, `<layer>.toml`, SBOMs, env files, exec.d programs) is written to a temporary
+//! file in the same directory and renamed into place, so the lifecycle never reads a
+//! half-written file.
 
 pub mod build;
 pub mod detect;
 pub mod exec_d;
 pub mod generic;
+pub mod layer;
 pub mod layer_env;
 pub mod sbom;
 

@@ -1,0 +1,139 @@
+//! Layers: directories under the buildpack's layers directory that the lifecycle exports into
+//! the app image, caches for the next build, or puts on the environment of later buildpacks.
+//!
+//! # Choosing an API
+//!
+//! - [`BuildContext::uncached_layer`] gives you an empty layer every build. Use it for what
+//!   is cheap to produce, or must not be reused.
+//! - [`BuildContext::cached_layer`] gives you back the layer from the previous build when the
+//!   lifecycle restored it and your callbacks accept it, and an empty one otherwise. Use it for
+//!   downloads and builds worth caching.
+//!
+//! Both struct API calls return a [`LayerRef`]: the layer directory exists, its
+//! `<layer>.toml` has the types you asked for, and [`LayerRef::state`] says whether it holds
+//! restored contents ([`LayerState::Restored`]) or is empty ([`LayerState::Empty`], with an
+//! [`EmptyLayerCause`]).
+//!
+//! ```
+//! use libcnb_lite::data::layer_name;
+//! use libcnb_lite::layer::{EmptyLayerCause, LayerState, UncachedLayerDefinition};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let temp_dir = tempfile::tempdir()?;
+//! # let context = libcnb_lite::internals::doctest_build_context(temp_dir.path());
+//! let layer = context.uncached_layer(
+//!     layer_name!("venv"),
+//!     UncachedLayerDefinition { build: true, launch: true },
+//! )?;
+//! assert_eq!(layer.state, LayerState::Empty { cause: EmptyLayerCause::NewlyCreated });
+//! std::fs::write(layer.path().join("pyvenv.cfg"), "home = /usr/bin\n")?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Cached layers and their callbacks
+//!
+//! A cached layer has metadata of your type `M` (any serde type; `GenericMetadata` for raw
+//! TOML), written with [`LayerRef::write_metadata`]. When the lifecycle restored the layer, one
+//! of two callbacks of the [`CachedLayerDefinition`] decides what happens to it:
+//!
+//! - `inspect_restored(&M, &Path)` when the metadata is a valid `M`:
+//!   [`InspectRestoredAction::KeepLayer`] (state `Restored`) or
+//!   [`InspectRestoredAction::DeleteLayer`] (the layer is recreated empty, state
+//!   `Empty { cause: InspectRestoredAction { .. } }`);
+//! - `invalid_metadata(&GenericMetadata)` when it isn't (an older format, or no metadata):
+//!   [`InvalidMetadataAction::DeleteLayer`] (state `Empty { cause: InvalidMetadataAction { .. }
+//!   }`) or [`InvalidMetadataAction::ReplaceMetadata`], after which the replacement goes to
+//!   `inspect_restored`.
+//!
+//! A callback returns a bare action, an `(action, cause)` tuple, or either in a `Result` with
+//! your buildpack's error ([`IntoAction`]); the cause comes back in the state, so the build can
+//! say why it rebuilds.
+//!
+//! ```
+//! use libcnb_lite::data::layer_name;
+//! use libcnb_lite::generic::GenericMetadata;
+//! use libcnb_lite::layer::{
+//!     CachedLayerDefinition, EmptyLayerCause, InspectRestoredAction, InvalidMetadataAction,
+//!     LayerState,
+//! };
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Deserialize, Serialize)]
+//! struct RuntimeMetadata {
+//!     version: String,
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let temp_dir = tempfile::tempdir()?;
+//! # let context = libcnb_lite::internals::doctest_build_context(temp_dir.path());
+//! let requested = "3.12.1";
+//! let definition = CachedLayerDefinition {
+//!     build: false,
+//!     launch: true,
+//!     invalid_metadata: &|_: &GenericMetadata| InvalidMetadataAction::DeleteLayer,
+//!     inspect_restored: &|metadata: &RuntimeMetadata, _layer_dir| {
+//!         if metadata.version == requested {
+//!             (InspectRestoredAction::KeepLayer, "cached")
+//!         } else {
+//!             (InspectRestoredAction::DeleteLayer, "version changed")
+//!         }
+//!     },
+//! };
+//!
+//! // First build: nothing to restore.
+//! let layer = context.cached_layer(layer_name!("runtime"), &definition)?;
+//! assert_eq!(layer.state, LayerState::Empty { cause: EmptyLayerCause::NewlyCreated });
+//! std::fs::write(layer.path().join("python"), "...")?;
+//! layer.write_metadata(RuntimeMetadata { version: requested.to_string() })?;
+//!
+//! // Next build, after the lifecycle restored the layer: kept.
+//! let layer = context.cached_layer(layer_name!("runtime"), &definition)?;
+//! assert_eq!(layer.state, LayerState::Restored { cause: "cached" });
+//! assert!(layer.path().join("python").exists());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # On disk
+//!
+//! A layer `<name>` is the directory `<layers>/<name>`, `<layers>/<name>.toml` (its `[types]`
+//! and `[metadata]`) and its SBOMs `<layers>/<name>.sbom.<format>.json`. Restored layers are
+//! normalised as upstream libcnb does: `<name>.toml` without a directory (launch-only
+//! metadata) is deleted and the layer is new; a directory without `<name>.toml` is a layer with
+//! no metadata; a `<name>.toml` that isn't valid layer content metadata is an error
+//! ([`ReadLayerError::LayerContentMetadataParseError`]), not a callback.
+//!
+//! Where libcnb-lite differs from upstream (each a fix):
+//!
+//! - every file is written atomically (a temporary file in the same directory, renamed);
+//! - deleting a layer removes symbolic links, never what they point to, even when the layer
+//!   directory itself is one, and copes with read-only files and directories;
+//! - deleting a layer also deletes its SBOMs, and a new layer has none;
+//! - a `ReplaceMetadata` that doesn't deserialize as `M` is an error
+//!   ([`LayerError::ReplacedMetadataDoesNotReadBack`]), not endless recursion;
+//! - metadata whose integers came back as floats from the lifecycle's JSON round trip (`1.0`)
+//!   still deserializes into integer fields;
+//! - keeping a restored layer reads `<name>.toml` once and writes it at most once.
+
+mod delete;
+mod error;
+mod metadata;
+mod store;
+mod struct_api;
+#[cfg(test)]
+mod test_support;
+
+#[cfg(doc)]
+use crate::build::BuildContext;
+
+pub use error::{
+    DeleteLayerError, LayerError, ReadLayerError, ReplaceLayerExecdProgramsError,
+    ReplaceLayerSbomsError, WriteLayerError, WriteLayerMetadataError,
+};
+pub use struct_api::{
+    CachedLayerDefinition, EmptyLayerCause, InspectRestoredAction, IntoAction,
+    InvalidMetadataAction, LayerRef, LayerState, UncachedLayerDefinition,
+};
+
+pub(crate) use struct_api::handling::handle_layer as handle_struct_layer;
