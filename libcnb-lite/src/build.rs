@@ -6,8 +6,10 @@ use crate::buildpack_api::exec_env;
 use crate::generic::GenericMetadata;
 use crate::layer::{
     CachedLayerDefinition, InspectRestoredAction, IntoAction, InvalidMetadataAction, LayerRef,
-    UncachedLayerDefinition, handle_struct_layer,
+    UncachedLayerDefinition, handle_struct_layer, handle_trait_layer,
 };
+#[expect(deprecated, reason = "the deprecated trait API is still offered")]
+use crate::layer::{Layer, LayerData};
 use crate::sbom::Sbom;
 use libcnb_lite_data::buildpack::ComponentBuildpackDescriptor;
 use libcnb_lite_data::buildpack_plan::BuildpackPlan;
@@ -184,6 +186,33 @@ impl<B: Buildpack + ?Sized> BuildContext<B> {
             layer_name.borrow(),
             &self.layers_dir,
         )
+    }
+
+    /// Handles a layer of the deprecated trait API with the given [`Layer`] implementation,
+    /// and returns the layer as it is on disk afterwards.
+    ///
+    /// See [`Layer`] for which methods are called when, and an example.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BuildpackError`](crate::Error::BuildpackError) with the error of a `Layer`
+    /// method, and [`Error::LayerError`](crate::Error::LayerError) if the layer can't be read,
+    /// written or deleted, or its metadata doesn't read back as `L::Metadata`.
+    #[deprecated = "The Layer trait API was replaced by a struct based API. Use `cached_layer` and `uncached_layer`."]
+    #[expect(deprecated, reason = "the deprecated trait API uses its own items")]
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "upstream's signature takes the name by value"
+    )]
+    pub fn handle_layer<L: Layer<Buildpack = B>>(
+        &self,
+        layer_name: LayerName,
+        layer: L,
+    ) -> crate::Result<LayerData<L::Metadata>, B::Error>
+    where
+        B: Sized,
+    {
+        handle_trait_layer(self, &layer_name, layer)
     }
 
     /// The execution environment the app is built for (`CNB_EXEC_ENV`, e.g. `production` or

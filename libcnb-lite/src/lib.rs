@@ -12,7 +12,7 @@
 //! - [`detect`] and [`build`] hold the contexts your buildpack gets and the result builders it
 //!   returns; [`generic`] has ready-made associated types.
 //! - [`layer`] creates, restores and caches layers: `BuildContext::cached_layer` and
-//!   `uncached_layer`.
+//!   `uncached_layer`, and the deprecated trait API.
 //! - [`layer_env`] models a layer's environment variable changes; [`sbom`] bills of materials;
 //!   [`exec_d`] the output of exec.d programs.
 //! - [`data`] (the `libcnb-lite-data` crate) has the types of the spec's TOML files.

@@ -73,6 +73,19 @@ pub enum LayerError {
         /// Why the serialized metadata doesn't deserialize.
         source: Box<toml::de::Error>,
     },
+
+    /// The metadata of a trait API [`LayerResult`](crate::layer::LayerResult) doesn't
+    /// deserialize as the layer's metadata type, so the layer couldn't be read back.
+    #[error(
+        "the metadata of the `LayerResult` for layer `{layer}` doesn't deserialize as the \
+         layer's metadata type; make the type's `Serialize` and `Deserialize` agree"
+    )]
+    LayerResultMetadataDoesNotReadBack {
+        /// The layer.
+        layer: LayerName,
+        /// Why the serialized metadata doesn't deserialize.
+        source: Box<toml::de::Error>,
+    },
 }
 
 impl From<WriteLayerMetadataError> for LayerError {

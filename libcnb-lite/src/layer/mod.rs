@@ -8,6 +8,8 @@
 //! - [`BuildContext::cached_layer`] gives you back the layer from the previous build when the
 //!   lifecycle restored it and your callbacks accept it, and an empty one otherwise. Use it for
 //!   downloads and builds worth caching.
+//! - [`BuildContext::handle_layer`] and the [`Layer`] trait are the deprecated trait API, kept
+//!   so that older buildpacks compile. Both APIs share one implementation of the file work.
 //!
 //! Both struct API calls return a [`LayerRef`]: the layer directory exists, its
 //! `<layer>.toml` has the types you asked for, and [`LayerRef::state`] says whether it holds
@@ -123,6 +125,7 @@ mod store;
 mod struct_api;
 #[cfg(test)]
 mod test_support;
+mod trait_api;
 
 #[cfg(doc)]
 use crate::build::BuildContext;
@@ -135,5 +138,13 @@ pub use struct_api::{
     CachedLayerDefinition, EmptyLayerCause, InspectRestoredAction, IntoAction,
     InvalidMetadataAction, LayerRef, LayerState, UncachedLayerDefinition,
 };
+#[expect(
+    deprecated,
+    reason = "the deprecated trait API stays available under its old paths"
+)]
+pub use trait_api::{
+    ExistingLayerStrategy, Layer, LayerData, LayerResult, LayerResultBuilder, MetadataMigration,
+};
 
 pub(crate) use struct_api::handling::handle_layer as handle_struct_layer;
+pub(crate) use trait_api::handling::handle_layer as handle_trait_layer;
