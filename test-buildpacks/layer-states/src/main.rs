@@ -13,7 +13,8 @@
 //! | `ON_RESTORED` | `keep`, `delete` | `migrating` | what `inspect_restored` does with schema 2 metadata |
 //! | `SCRATCH` | `cached`, `uncached` | `scratch` | whether the layer is requested with `cached_layer` or `uncached_layer` |
 //!
-//! The layer `launch-only` is an uncached launch layer, requested the same way every build.
+//! The layer `launch-only` is an uncached launch layer, requested the same way every build;
+//! `unwritten` is a cached layer whose metadata the buildpack never writes.
 //!
 //! For each layer it prints the `<layer>.toml` the lifecycle restored (newlines as `|`), the
 //! state (`layer `x`: Restored { cause: ... }`) and the files in the layer after handling.
@@ -174,13 +175,20 @@ impl Buildpack for LayerStatesBuildpack {
     fn build(&self, context: BuildContext<Self>) -> Result<BuildResult> {
         let settings = Settings::from_platform(&context.platform)?;
         println!("settings: {settings:?}");
-        for name in ["versioned", "migrating", "scratch", "launch-only"] {
+        for name in [
+            "versioned",
+            "migrating",
+            "scratch",
+            "launch-only",
+            "unwritten",
+        ] {
             print_restored_toml(&context.layers_dir, name)?;
         }
         versioned(&context, &settings)?;
         migrating(&context, &settings)?;
         scratch(&context, &settings)?;
         launch_only(&context)?;
+        unwritten(&context)?;
         BuildResultBuilder::new().build()
     }
 }
@@ -397,6 +405,31 @@ fn launch_only(context: &BuildContext<LayerStatesBuildpack>) -> Result<()> {
         written_by: "uncached".to_string(),
     })?;
     Ok(())
+}
+
+/// A cached layer whose metadata is never written: on the next build its `<layer>.toml` has
+/// no metadata for `ScratchMetadata` to read.
+fn unwritten(context: &BuildContext<LayerStatesBuildpack>) -> Result<()> {
+    let layer = context.cached_layer(
+        layer_name!("unwritten"),
+        CachedLayerDefinition {
+            build: false,
+            launch: false,
+            invalid_metadata: &|metadata: &GenericMetadata| {
+                println!("layer `unwritten`: invalid_metadata got {metadata:?}");
+                (
+                    InvalidMetadataAction::DeleteLayer,
+                    "its metadata was never written",
+                )
+            },
+            inspect_restored: &|_: &ScratchMetadata, _| InspectRestoredAction::KeepLayer,
+        },
+    )?;
+    report(&layer, "unwritten")?;
+    write_file(
+        &layer.path().join("contents.txt"),
+        "contents without metadata",
+    )
 }
 
 /// Prints the state of a handled layer and the files it holds.
