@@ -79,8 +79,10 @@ pub fn doctest_build_context(layers_dir: &Path) -> BuildContext<DoctestBuildpack
     build_context_for(layers_dir)
 }
 
-/// [`doctest_build_context`] for any buildpack with the generic platform and metadata.
-pub(crate) fn build_context_for<B>(layers_dir: &Path) -> BuildContext<B>
+/// [`doctest_build_context`] for any buildpack with the generic platform and metadata, for
+/// tests.
+#[must_use]
+pub fn build_context_for<B>(layers_dir: &Path) -> BuildContext<B>
 where
     B: Buildpack<Platform = GenericPlatform, Metadata = GenericMetadata>,
 {
