@@ -7,8 +7,8 @@
 //! Read-only modes do not stop root. When the tests run as root (as in many CI containers),
 //! each test runs itself again as user and group 65534 through `setpriv`, so a deletion that
 //! forgets to make a directory writable fails here as it would for a non-root build. Where
-//! that user cannot run the test binary, or `setpriv` is missing, a test warns and runs as
-//! root.
+//! that user cannot reach the buildpack, the app or the temp dir, or `setpriv` is missing, a
+//! test warns and runs as root.
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -33,6 +33,9 @@ const READONLY_TREE: [&str; 10] = [
     "tree/outside-file -> $OUTSIDE_DIR/secret.txt",
 ];
 
+const DESCRIPTOR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/buildpack.toml");
+const APP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/app");
+
 /// Set in the environment of a test that runs itself again without root.
 const UNPRIVILEGED: &str = "READONLY_LAYER_FILES_UNPRIVILEGED";
 
@@ -53,6 +56,32 @@ fn as_unprivileged_user(name: &str, body: impl FnOnce()) {
         body();
         return;
     };
+    // The user may not reach what the test needs (a checkout under /root, say). setpriv
+    // execs the test binary itself before its capabilities are gone, so probe with `sh`.
+    let reachable = Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .args([
+            "sh",
+            "-c",
+            r#"test -x "$1" && test -r "$2" && test -r "$3" && test -w "$4""#,
+        ])
+        .args([
+            "sh",
+            env!("CARGO_BIN_EXE_readonly-layer-files"),
+            DESCRIPTOR,
+            APP,
+        ])
+        .arg(std::env::temp_dir())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !reachable {
+        eprintln!(
+            "warning: user 65534 cannot reach the buildpack, its app or the temp dir; \
+             running as root, where read-only modes do not restrict"
+        );
+        body();
+        return;
+    }
     let test_binary = or_panic(Path::new("the test binary"), std::env::current_exe());
     let unprivileged = || {
         let mut command = Command::new(setpriv);
@@ -62,19 +91,6 @@ fn as_unprivileged_user(name: &str, body: impl FnOnce()) {
             .env(UNPRIVILEGED, "1");
         command
     };
-    // The user may not be able to reach the test binary (a target dir under /root, say).
-    let reachable = unprivileged()
-        .arg("--list")
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !reachable {
-        eprintln!(
-            "warning: user 65534 cannot run {}; running as root, where read-only modes do not restrict",
-            test_binary.display()
-        );
-        body();
-        return;
-    }
     let output = unprivileged()
         .args([name, "--exact", "--nocapture", "--test-threads=1"])
         .output();
@@ -153,10 +169,10 @@ fn mode(path: &Path) -> u32 {
 
 fn config(outside: &Outside) -> BuildConfig {
     BuildConfig::new(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/app"),
+        APP,
         [BuildpackSource::binary(
             env!("CARGO_BIN_EXE_readonly-layer-files"),
-            concat!(env!("CARGO_MANIFEST_DIR"), "/buildpack.toml"),
+            DESCRIPTOR,
         )],
     )
     .env("OUTSIDE_DIR", outside.dir().display().to_string())
