@@ -58,6 +58,7 @@ pub mod exec_d;
 pub mod generic;
 pub mod layer;
 pub mod layer_env;
+pub mod layer_set;
 pub mod sbom;
 
 #[doc(hidden)]

@@ -146,5 +146,6 @@ pub use trait_api::{
     ExistingLayerStrategy, Layer, LayerData, LayerResult, LayerResultBuilder, MetadataMigration,
 };
 
+pub(crate) use store::LayerFiles;
 pub(crate) use struct_api::handling::handle_layer as handle_struct_layer;
 pub(crate) use trait_api::handling::handle_layer as handle_trait_layer;
