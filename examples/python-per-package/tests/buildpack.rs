@@ -1,0 +1,519 @@
+//! The buildpack, built and rebuilt on copies of the demo app through the local lifecycle
+//! (`libcnb-lite-test`): what each build installs, which layers' diff IDs change, what ends up
+//! in the image and the cache, and what the app sees at build time and at launch.
+//!
+//! Needs what the demo needs: a `python3` (3.8+) with pip 23+ on `PATH`. The test of a Python
+//! change also needs a second Python (3.10+, for the demo app) of another version; it looks in
+//! `$PYTHON_PER_PACKAGE_OTHER_PYTHON`, then in `~/.pyenv/versions/*/bin/python3` and
+//! `/usr/bin/python3`.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "the helpers outside #[test] fns panic on setup failures, like the tests"
+)]
+
+use libcnb_lite_test::{
+    BuildConfig, BuildpackSource, LayerReport, LayerStatus, StateDir, TestContext, assert_contains,
+    assert_not_contains, build,
+};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BUILDPACK_ID: &str = "examples/python-per-package";
+const DEMO_DISTRIBUTIONS: usize = 35;
+
+fn buildpack() -> BuildpackSource {
+    BuildpackSource::binary(
+        env!("CARGO_BIN_EXE_python-per-package"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/buildpack.toml"),
+    )
+}
+
+fn demo_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("demo")
+}
+
+/// A copy of the demo app whose `requirements.txt` a test edits between builds.
+struct App {
+    dir: tempfile::TempDir,
+}
+
+impl App {
+    fn demo() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&demo_dir(), dir.path());
+        Self { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn edit_requirements(&self, edit: impl FnOnce(String) -> String) {
+        let path = self.path().join("requirements.txt");
+        let text = fs::read_to_string(&path).unwrap();
+        let edited = edit(text.clone());
+        assert_ne!(edited, text, "the edit changed nothing");
+        fs::write(path, edited).unwrap();
+    }
+
+    fn config(&self) -> BuildConfig {
+        BuildConfig::new(self.path(), [buildpack()])
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let destination = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &destination);
+        } else {
+            fs::copy(entry.path(), destination).unwrap();
+        }
+    }
+}
+
+/// The package layers (`pkg-*`, `pkgs-*`) of a build, by name.
+fn package_layers(ctx: &TestContext<'_>) -> BTreeMap<String, LayerReport> {
+    ctx.report()
+        .layers
+        .iter()
+        .filter(|layer| layer.buildpack_id == BUILDPACK_ID && layer.name.starts_with("pkg"))
+        .map(|layer| (layer.name.clone(), layer.clone()))
+        .collect()
+}
+
+/// The names of the distributions recorded in a package layer's metadata.
+fn distributions_in(layer: &LayerReport) -> Vec<String> {
+    layer.metadata["d"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|dist| dist["n"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Asserts that exactly the layers in `changed` were rebuilt (new diff IDs, exported and
+/// cached as added) and all others of `before` were reused byte for byte.
+fn assert_only_changed(
+    before: &BTreeMap<String, LayerReport>,
+    after: &BTreeMap<String, LayerReport>,
+    changed: &[&str],
+) {
+    for (name, layer) in after {
+        if changed.contains(&name.as_str()) {
+            assert_eq!(layer.exported, Some(LayerStatus::Added), "{name}");
+            assert_eq!(layer.cached, Some(LayerStatus::Added), "{name}");
+            if let Some(old) = before.get(name) {
+                assert_ne!(layer.diff_id, old.diff_id, "{name} kept its diff ID");
+            }
+        } else {
+            assert_eq!(layer.exported, Some(LayerStatus::Reused), "{name}");
+            assert_eq!(layer.cached, Some(LayerStatus::Reused), "{name}");
+            assert_eq!(layer.diff_id, before[name].diff_id, "{name}");
+        }
+    }
+}
+
+/// Asserts that a layer is in neither the image nor the cache of the state dir.
+fn assert_gone(ctx: &TestContext<'_>, name: &str) {
+    assert!(
+        ctx.report().layer(BUILDPACK_ID, name).is_none(),
+        "{name} is in the build"
+    );
+    let state = StateDir::open(ctx.state_dir()).unwrap();
+    let image = state.image_metadata().unwrap().unwrap();
+    let (cache, _) = state.cache_metadata().unwrap();
+    for layers in image.buildpacks.iter().chain(&cache.unwrap().buildpacks) {
+        assert!(
+            !layers.layers.contains_key(name),
+            "{name} is in the image or cache"
+        );
+    }
+}
+
+/// Runs the demo's `web` process and returns its stdout.
+fn run_app(ctx: &TestContext<'_>) -> String {
+    let output = ctx.run_process(None, None);
+    assert_eq!(
+        output.status,
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        output.stdout,
+        output.stderr
+    );
+    assert_contains!(output.stdout, "demo_sitehook.pth ran at startup");
+    output.stdout
+}
+
+#[test]
+fn rebuilds_exactly_the_layers_of_changed_packages() {
+    let app = App::demo();
+    build(app.config(), |ctx| {
+        assert_contains!(ctx.stdout, "venv: creating");
+        assert_contains!(ctx.stdout, "demo-urlkit: installing 2.2.1\n");
+        assert_contains!(
+            ctx.stdout,
+            "Demo-Auth".to_lowercase() + ": installing 1.1.0\n"
+        );
+        assert_contains!(ctx.stdout, "35 packages: 0 reused, 35 installed in ");
+        let first = package_layers(&ctx);
+        assert_eq!(first.len(), DEMO_DISTRIBUTIONS);
+        for (name, layer) in &first {
+            assert_eq!(layer.exported, Some(LayerStatus::Added), "{name}");
+            assert_eq!(layer.cached, Some(LayerStatus::Added), "{name}");
+            assert_eq!(distributions_in(layer), [name.trim_start_matches("pkg-")]);
+        }
+        let stdout = run_app(&ctx);
+        assert_contains!(stdout, "demo-urlkit==2.2.1");
+        assert_contains!(
+            stdout,
+            "pkg-demo-cli/bin/demo-cli --version: DEMO-CLI 0.9.0"
+        );
+
+        // Nothing changed: no pip, every layer reused byte for byte.
+        ctx.rebuild(app.config(), |ctx| {
+            assert_contains!(ctx.stdout, "venv: reused");
+            assert_contains!(
+                ctx.stdout,
+                "Resolution: 35 distributions, cached (inputs unchanged)"
+            );
+            assert_contains!(ctx.stdout, "demo-urlkit 2.2.1: reused\n");
+            assert_contains!(ctx.stdout, "35 packages: 35 reused, 0 installed in 0.00 s");
+            assert_not_contains!(ctx.stdout, "resolved with pip");
+            assert_not_contains!(ctx.stdout, "pip installed");
+            let second = package_layers(&ctx);
+            assert_only_changed(&first, &second, &[]);
+            let venv = ctx.layer(BUILDPACK_ID, "venv");
+            assert_eq!(venv.exported, Some(LayerStatus::Reused));
+
+            // A new pin of a transitive dependency: one layer.
+            app.edit_requirements(|text| text.replace("demo-urlkit==2.2.1", "demo-urlkit==2.2.2"));
+            ctx.rebuild(app.config(), |ctx| {
+                assert_contains!(ctx.stdout, "demo-urlkit: installing 2.2.2 (was 2.2.1)\n");
+                assert_contains!(ctx.stdout, "pip installed 1 distribution in ");
+                assert_contains!(ctx.stdout, "35 packages: 34 reused, 1 installed in ");
+                let third = package_layers(&ctx);
+                assert_eq!(third.len(), DEMO_DISTRIBUTIONS);
+                assert_only_changed(&second, &third, &["pkg-demo-urlkit"]);
+                assert_contains!(run_app(&ctx), "demo-urlkit==2.2.2");
+
+                // A removed requirement: its layer leaves the image and the cache.
+                app.edit_requirements(|text| text.replace("demo_scheduler==0.5.0\n", ""));
+                ctx.rebuild(app.config(), |ctx| {
+                    assert_contains!(
+                        ctx.stdout,
+                        "pkg-demo-scheduler: removed (no longer required)"
+                    );
+                    assert_contains!(ctx.stdout, "34 packages: 34 reused, 0 installed");
+                    let fourth = package_layers(&ctx);
+                    assert_eq!(fourth.len(), DEMO_DISTRIBUTIONS - 1);
+                    assert_only_changed(&third, &fourth, &[]);
+                    assert_gone(&ctx, "pkg-demo-scheduler");
+                    // The demo app imports it, so now it fails to.
+                    let output = ctx.run_process(None, None);
+                    assert_eq!(output.status, Some(1));
+                    assert_contains!(output.stderr, "No module named 'demo_scheduler'");
+
+                    // A new requirement: one new layer.
+                    app.edit_requirements(|text| text + "demo-lint==0.3.0\n");
+                    ctx.rebuild(app.config(), |ctx| {
+                        assert_contains!(ctx.stdout, "demo-lint: installing 0.3.0\n");
+                        assert_contains!(ctx.stdout, "35 packages: 34 reused, 1 installed");
+                        let fifth = package_layers(&ctx);
+                        assert_eq!(fifth.len(), DEMO_DISTRIBUTIONS);
+                        assert_only_changed(&fourth, &fifth, &["pkg-demo-lint"]);
+                        assert!(!fourth.contains_key("pkg-demo-lint"));
+                    });
+                });
+            });
+        });
+    });
+}
+
+/// A Python 3.10+ with pip 23+ whose version differs from the `python3` on `PATH`, as the
+/// directory to put first on `PATH` and its version.
+fn other_python() -> (PathBuf, String) {
+    let version = |python: &Path| -> Option<String> {
+        let output = Command::new(python)
+            .args([
+                "-I",
+                "-c",
+                "import platform, pip; print(platform.python_version(), pip.__version__)",
+            ])
+            .output()
+            .ok()?;
+        let text = String::from_utf8(output.stdout).ok()?;
+        let (python_version, pip_version) = text.trim().split_once(' ')?;
+        let minor: u32 = python_version
+            .strip_prefix("3.")?
+            .split('.')
+            .next()?
+            .parse()
+            .ok()?;
+        let pip_major: u32 = pip_version.split('.').next()?.parse().ok()?;
+        (output.status.success() && minor >= 10 && pip_major >= 23)
+            .then(|| python_version.to_string())
+    };
+    let default = version(Path::new("python3")).expect("the tests need python3 with pip on PATH");
+
+    let mut candidates: Vec<PathBuf> = std::env::var_os("PYTHON_PER_PACKAGE_OTHER_PYTHON")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    if let Some(home) = std::env::var_os("HOME") {
+        if let Ok(entries) = fs::read_dir(Path::new(&home).join(".pyenv/versions")) {
+            // Newest first: the demo app's importlib.metadata lookups of dotted names need 3.10+.
+            let mut versions: Vec<(Vec<u32>, PathBuf)> = entries
+                .flatten()
+                .map(|entry| {
+                    let numbers = entry
+                        .file_name()
+                        .to_string_lossy()
+                        .split('.')
+                        .map(|part| part.parse().unwrap_or(0))
+                        .collect();
+                    (numbers, entry.path().join("bin/python3"))
+                })
+                .collect();
+            versions.sort();
+            candidates.extend(versions.into_iter().rev().map(|(_, path)| path));
+        }
+    }
+    candidates.push(PathBuf::from("/usr/bin/python3"));
+    for candidate in candidates {
+        if let Some(found) = version(&candidate).filter(|found| *found != default) {
+            let dir = candidate.parent().unwrap().to_path_buf();
+            return (dir, found);
+        }
+    }
+    panic!(
+        "no second Python 3.10+ with pip 23+ found; set PYTHON_PER_PACKAGE_OTHER_PYTHON to one \
+         (the python3 on PATH is {default})"
+    );
+}
+
+#[test]
+fn a_new_python_rebuilds_every_layer_with_that_cause() {
+    let app = App::demo();
+    let (other_python_dir, other_version) = other_python();
+    build(app.config(), |ctx| {
+        let first = package_layers(&ctx);
+        let other = app
+            .config()
+            .env("PATH", other_python_dir.to_string_lossy().to_string());
+        ctx.rebuild(other, |ctx| {
+            assert_contains!(ctx.stdout, format!("Python {other_version} (pip "));
+            assert_contains!(ctx.stdout, "venv: creating (Python changed: cpython-");
+            let cause = format!(" → cpython-{other_version})\n");
+            assert_contains!(
+                ctx.stdout,
+                format!("demo-web: installing 1.0.0 (Python changed: cpython-")
+            );
+            assert_eq!(
+                ctx.stdout.matches(&cause).count(),
+                DEMO_DISTRIBUTIONS + 1,
+                "{}",
+                ctx.stdout
+            );
+            assert_contains!(ctx.stdout, "35 packages: 0 reused, 35 installed in ");
+            let second = package_layers(&ctx);
+            let all: Vec<&str> = first.keys().map(String::as_str).collect();
+            assert_only_changed(&first, &second, &all);
+            assert_contains!(run_app(&ctx), "demo_tz zones");
+        });
+    });
+}
+
+/// Replaces the metadata the previous image recorded for a layer; the next build's restore
+/// gives it back as `<layer>.toml`, as the lifecycle does with the image's label.
+fn set_image_metadata(ctx: &TestContext<'_>, layer: &str, data: serde_json::Value) {
+    let path = ctx.state_dir().join("image/metadata.json");
+    let mut metadata: serde_json::Value =
+        serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    let buildpack = metadata["buildpacks"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|buildpack| buildpack["key"] == BUILDPACK_ID)
+        .unwrap();
+    buildpack["layers"][layer]["data"] = data;
+    fs::write(path, serde_json::to_vec(&metadata).unwrap()).unwrap();
+}
+
+#[test]
+fn unreadable_metadata_is_reinstalled_and_old_metadata_converted() {
+    let app = App::demo();
+    build(app.config(), |ctx| {
+        let first = package_layers(&ctx);
+        let http = &first["pkg-demo-http"].metadata;
+        let version_0_1 = serde_json::json!({
+            "name": "demo-http",
+            "version": "1.4.0",
+            "hash": format!("sha256={}", http["d"][0]["h"].as_str().unwrap()),
+            "python": http["py"].as_str().unwrap(),
+            "target": http["tgt"].as_str().unwrap(),
+        });
+        set_image_metadata(&ctx, "pkg-demo-http", version_0_1);
+        set_image_metadata(
+            &ctx,
+            "pkg-demo-core",
+            serde_json::json!({"d": "garbage", "py": 3}),
+        );
+
+        ctx.rebuild(app.config(), |ctx| {
+            assert_contains!(
+                ctx.stdout,
+                "demo-core: installing 1.2.0 (unrecognised cached metadata)\n"
+            );
+            assert_contains!(ctx.stdout, "demo-http 1.4.0: reused\n");
+            assert_contains!(ctx.stdout, "35 packages: 34 reused, 1 installed");
+            let second = package_layers(&ctx);
+            // The converted layer is kept byte for byte, with metadata in today's shape.
+            assert_eq!(
+                second["pkg-demo-http"].diff_id,
+                first["pkg-demo-http"].diff_id
+            );
+            assert_eq!(
+                second["pkg-demo-http"].metadata,
+                first["pkg-demo-http"].metadata
+            );
+            assert_eq!(
+                second["pkg-demo-core"].metadata,
+                first["pkg-demo-core"].metadata
+            );
+            assert_eq!(second["pkg-demo-core"].cached, Some(LayerStatus::Added));
+            run_app(&ctx);
+        });
+    });
+}
+
+#[test]
+fn more_packages_than_the_budget_share_stable_group_layers() {
+    let app = App::demo();
+    let config = || app.config().env("BP_PYTHON_PACKAGE_LAYER_BUDGET", "10");
+    build(config(), |ctx| {
+        assert_contains!(ctx.stdout, "layer strategy: per package, at most 10 layers");
+        let first = package_layers(&ctx);
+        assert_eq!(first.len(), 10, "{:?}", first.keys());
+        let groups: Vec<&String> = first
+            .keys()
+            .filter(|name| name.starts_with("pkgs-"))
+            .collect();
+        assert_eq!(groups.len(), 4, "{groups:?}");
+        let total: usize = first
+            .values()
+            .map(|layer| distributions_in(layer).len())
+            .sum();
+        assert_eq!(total, DEMO_DISTRIBUTIONS);
+        // Own layers go to distributions requirements.txt names.
+        let requested = fs::read_to_string(app.path().join("requirements.txt")).unwrap();
+        for name in first.keys().filter(|name| name.starts_with("pkg-")) {
+            let dist = name.trim_start_matches("pkg-");
+            let spelled = |text: &str| text.to_lowercase().replace(['_', '.'], "-");
+            assert!(
+                spelled(&requested).contains(&format!("\n{dist}==")),
+                "{dist} is transitive"
+            );
+        }
+        run_app(&ctx);
+
+        // Bumping a grouped distribution rebuilds its group layer only.
+        let (urlkit_layer, _) = first
+            .iter()
+            .find(|(_, layer)| distributions_in(layer).contains(&"demo-urlkit".to_string()))
+            .unwrap();
+        app.edit_requirements(|text| text.replace("demo-urlkit==2.2.1", "demo-urlkit==2.2.2"));
+        ctx.rebuild(config(), |ctx| {
+            let second = package_layers(&ctx);
+            assert_eq!(
+                second.keys().collect::<Vec<_>>(),
+                first.keys().collect::<Vec<_>>()
+            );
+            assert_only_changed(&first, &second, &[urlkit_layer.as_str()]);
+            if urlkit_layer.starts_with("pkgs-") {
+                assert_contains!(ctx.stdout, "demo-urlkit 2.2.1 → 2.2.2)\n");
+            }
+        });
+    });
+}
+
+#[test]
+fn the_single_layer_strategy_and_switching_strategies() {
+    let app = App::demo();
+    let single = app.config().env("BP_PYTHON_LAYER_STRATEGY", "single");
+    build(single.clone(), |ctx| {
+        assert_contains!(ctx.stdout, "layer strategy: one layer for all packages");
+        let layers = package_layers(&ctx);
+        assert_eq!(layers.keys().collect::<Vec<_>>(), ["pkgs-0"]);
+        assert_eq!(
+            distributions_in(&layers["pkgs-0"]).len(),
+            DEMO_DISTRIBUTIONS
+        );
+        run_app(&ctx);
+
+        ctx.rebuild(single, |ctx| {
+            assert_contains!(ctx.stdout, "35 packages: 35 reused, 0 installed");
+            assert_eq!(
+                ctx.layer(BUILDPACK_ID, "pkgs-0").exported,
+                Some(LayerStatus::Reused)
+            );
+
+            // Back to one layer per package: the single layer is pruned.
+            ctx.rebuild(app.config(), |ctx| {
+                assert_contains!(ctx.stdout, "pkgs-0: removed (no longer required)");
+                assert_eq!(package_layers(&ctx).len(), DEMO_DISTRIBUTIONS);
+                assert_gone(&ctx, "pkgs-0");
+                run_app(&ctx);
+            });
+        });
+    });
+}
+
+#[test]
+fn packages_are_importable_by_later_buildpacks() {
+    let app = App::demo();
+    let later = BuildpackSource::dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/uses-packages"
+    ));
+    build(BuildConfig::new(app.path(), [buildpack(), later]), |ctx| {
+        assert_contains!(ctx.stdout, "build-time import: demo_web 1.0.0 from ");
+        assert_contains!(
+            ctx.stdout,
+            "/pkg-demo-web/site-packages/demo_web/__init__.py"
+        );
+        assert_contains!(ctx.stdout, "build-time console script: DEMO-CLI 0.9.0");
+        assert_contains!(ctx.stdout, "build-time stdlib: ");
+    });
+}
+
+#[test]
+fn detect_needs_requirements_txt() {
+    let app = tempfile::tempdir().unwrap();
+    fs::write(app.path().join("app.py"), "print('hello')\n").unwrap();
+    let config = BuildConfig::new(app.path(), [buildpack()])
+        .expected_result(libcnb_lite_test::ExpectedResult::Failure);
+    build(config, |ctx| {
+        assert_contains!(ctx.stdout, "No requirements.txt in the app directory.");
+    });
+}
+
+#[test]
+fn the_committed_wheels_are_what_make_wheels_py_generates() {
+    let output = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/make_wheels.py"))
+        .arg("--check")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "make_wheels.py --check failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
