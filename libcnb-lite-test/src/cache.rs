@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use crate::archive::{self, ArchiveError, DiffId, Owner};
 use crate::buildpack::Buildpack;
 use crate::export::{ExportError, link_blob};
-use crate::json::{NonFiniteFloatError, toml_to_json};
+use crate::json::NonFiniteFloatError;
+use crate::layer::metadata_json;
 use crate::output::Log;
 use crate::report::{LayerReport, LayerStatus};
 use crate::state::{
@@ -105,7 +106,7 @@ pub(crate) fn cache(
                 report.name.clone(),
                 LayerRecord {
                     sha: diff_id.as_str().to_owned(),
-                    data: toml_to_json(&report.metadata)?,
+                    data: metadata_json(&report.metadata, report.metadata_absent)?,
                     build: report.types.build,
                     launch: report.types.launch,
                     cache: true,

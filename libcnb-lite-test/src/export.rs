@@ -122,6 +122,7 @@ pub(crate) fn export(
                 name: name.clone(),
                 types: layer.types,
                 metadata: layer.metadata.clone(),
+                metadata_absent: layer.metadata_absent,
                 diff_id: None,
                 exported: None,
                 cached: None,
@@ -140,8 +141,9 @@ pub(crate) fn export(
                     log,
                 )?;
                 report.exported = Some(status);
-                let data =
-                    toml_to_json(&layer.metadata).map_err(|source| ExportError::Metadata {
+                let data = layer
+                    .metadata_json()
+                    .map_err(|source| ExportError::Metadata {
                         layer: identifier.clone(),
                         source,
                     })?;
@@ -303,11 +305,13 @@ fn read_store(path: &Path, buildpack_id: &str) -> Result<Option<StoreRecord>, Ex
         path: path.to_path_buf(),
         source: Box::new(source),
     })?;
+    // As for layers, absent metadata is stored as `null` and restored absent.
     let metadata = match table.remove("metadata") {
-        Some(toml::Value::Table(metadata)) => metadata,
-        _ => toml::Table::new(),
-    };
-    let metadata = toml_to_json(&metadata).map_err(|source| ExportError::Metadata {
+        None => Ok(serde_json::Value::Null),
+        Some(toml::Value::Table(metadata)) => toml_to_json(&metadata),
+        Some(_) => Ok(serde_json::Value::Object(serde_json::Map::new())),
+    }
+    .map_err(|source| ExportError::Metadata {
         layer: format!("{buildpack_id}:store.toml"),
         source,
     })?;

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::json::{NonFiniteFloatError, toml_to_json};
+
 /// A layer's `[types]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct LayerTypes {
@@ -52,8 +54,12 @@ impl std::fmt::Display for LayerTypes {
 pub struct LayerToml {
     /// `[types]` (all false when absent).
     pub types: LayerTypes,
-    /// `[metadata]`, opaque buildpack data.
+    /// `[metadata]`, opaque buildpack data (empty when the file has none).
     pub metadata: toml::Table,
+    /// Whether the file has no `[metadata]` table at all. The lifecycle keeps that apart
+    /// from an empty table: it stores absent metadata as JSON `null` and restores the toml
+    /// without `[metadata]`, where an empty table comes back as an empty `[metadata]`.
+    pub metadata_absent: bool,
 }
 
 /// A `<layer>.toml` could not be used.
@@ -140,12 +146,39 @@ impl LayerToml {
                 .try_into()
                 .map_err(|_| invalid("types", "build/launch/cache booleans"))?,
         };
-        let metadata = match table.remove("metadata") {
-            None => toml::Table::new(),
-            Some(toml::Value::Table(metadata)) => metadata,
+        let (metadata, metadata_absent) = match table.remove("metadata") {
+            None => (toml::Table::new(), true),
+            Some(toml::Value::Table(metadata)) => (metadata, false),
             Some(_) => return Err(invalid("metadata", "buildpack data")),
         };
-        Ok(Self { types, metadata })
+        Ok(Self {
+            types,
+            metadata,
+            metadata_absent,
+        })
+    }
+
+    /// `[metadata]` as the lifecycle stores it in the image label and the cache metadata:
+    /// JSON `null` when the file has no `[metadata]`, else the table as JSON.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite_test::LayerToml;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let absent = LayerToml::parse("[types]\ncache = true\n", "venv.toml".as_ref())?;
+    /// assert!(absent.metadata_json()?.is_null());
+    /// let empty = LayerToml::parse("[metadata]\n", "venv.toml".as_ref())?;
+    /// assert_eq!(empty.metadata_json()?, serde_json::json!({}));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Fails on NaN or infinite floats, which JSON cannot hold.
+    pub fn metadata_json(&self) -> Result<serde_json::Value, NonFiniteFloatError> {
+        metadata_json(&self.metadata, self.metadata_absent)
     }
 
     /// Reads `<layer>.toml`; a missing file reads as `None` (all-false types, as the
@@ -163,6 +196,18 @@ impl LayerToml {
                 source,
             }),
         }
+    }
+}
+
+/// `[metadata]` as the lifecycle stores it: `null` when absent, else the table as JSON.
+pub(crate) fn metadata_json(
+    metadata: &toml::Table,
+    absent: bool,
+) -> Result<serde_json::Value, NonFiniteFloatError> {
+    if absent {
+        Ok(serde_json::Value::Null)
+    } else {
+        toml_to_json(metadata)
     }
 }
 
@@ -216,6 +261,16 @@ mod tests {
             LayerToml::parse("other = 1\n[metadata]\na = \"b\"\n", Path::new("x.toml")).unwrap();
         assert!(layer.types.is_ignored());
         assert_eq!(layer.metadata.len(), 1);
+    }
+
+    #[test]
+    fn absent_metadata_is_told_apart_from_an_empty_table() {
+        let absent = LayerToml::parse("[types]\ncache = true\n", Path::new("x.toml")).unwrap();
+        assert!(absent.metadata_absent);
+        assert_eq!(absent.metadata_json().unwrap(), serde_json::Value::Null);
+        let empty = LayerToml::parse("[metadata]\n", Path::new("x.toml")).unwrap();
+        assert!(!empty.metadata_absent);
+        assert_eq!(empty.metadata_json().unwrap(), serde_json::json!({}));
     }
 
     #[test]

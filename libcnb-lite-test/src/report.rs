@@ -39,8 +39,11 @@ pub struct LayerReport {
     pub name: String,
     /// Its types after the build.
     pub types: LayerTypes,
-    /// Its metadata after the build.
+    /// Its metadata after the build (empty when its toml has no `[metadata]`).
     pub metadata: toml::Table,
+    /// Whether its toml has no `[metadata]` table at all: the lifecycle stores that as
+    /// JSON `null`, and the next build's restored toml has no `[metadata]` either.
+    pub metadata_absent: bool,
     /// The diff ID of its archive, when it was exported or cached.
     pub diff_id: Option<DiffId>,
     /// The export result, for `launch=true` layers.

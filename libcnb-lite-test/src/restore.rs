@@ -72,9 +72,12 @@ pub(crate) struct RestoreInput<'a> {
     pub(crate) skip_layers: bool,
 }
 
+/// What the lifecycle's TOML encoder writes: `[metadata]` only, and nothing at all when the
+/// stored metadata is `null` (it skips nil fields), so absent metadata stays absent.
 #[derive(Serialize)]
 struct MetadataOnly {
-    metadata: toml::Table,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<toml::Table>,
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> RestoreError + '_ {
@@ -320,7 +323,8 @@ fn write_layer_toml(bp_dir: &Path, name: &str, layer: &LayerRecord) -> Result<()
     write_metadata_toml(bp_dir, &format!("{name}.toml"), &layer.data)
 }
 
-/// Writes `[metadata]` only (no `[types]`), after the JSON round trip.
+/// Writes `[metadata]` only (no `[types]`, no `[metadata]` for `null`), after the JSON
+/// round trip.
 fn write_metadata_toml(
     bp_dir: &Path,
     file: &str,
@@ -329,7 +333,7 @@ fn write_metadata_toml(
     fs::create_dir_all(bp_dir).map_err(io_error(bp_dir))?;
     let path = bp_dir.join(file);
     let text = toml::to_string(&MetadataOnly {
-        metadata: json_to_toml(data),
+        metadata: (!data.is_null()).then(|| json_to_toml(data)),
     })
     .map_err(|error| RestoreError::Io {
         path: path.clone(),

@@ -333,3 +333,37 @@ fn layers_of_buildpacks_outside_the_group_are_not_restored() {
         });
     });
 }
+
+/// The lifecycle keeps `[metadata]` as a Go `interface{}`: absent, it is stored as JSON
+/// `null` and its TOML encoder skips the nil field on restore, so the restored toml has no
+/// `[metadata]` (an empty file); an empty table is stored as `{}` and comes back as an
+/// empty `[metadata]`. store.toml's `map` field behaves the same way.
+#[test]
+fn absent_metadata_is_restored_absent_and_empty_metadata_empty() {
+    let absent = || config().env("METADATA", "absent").env("STORE", "absent");
+    build(absent(), |ctx| {
+        let layer = ctx.layer(ID, "bcl");
+        assert!(layer.metadata_absent && layer.metadata.is_empty());
+        let image = fs::read_to_string(ctx.state_dir().join("image/metadata.json")).unwrap();
+        let image: serde_json::Value = serde_json::from_str(&image).unwrap();
+        let buildpack = &image["buildpacks"][0];
+        assert_eq!(buildpack["layers"]["bcl"]["data"], serde_json::Value::Null);
+        assert_eq!(buildpack["store"]["metadata"], serde_json::Value::Null);
+
+        ctx.rebuild(config().env("METADATA", "empty"), |ctx| {
+            // From the image and the cache (bcl, cl), the cache (bc, c), the image (l).
+            for name in ["bcl", "cl", "bc", "c", "l"] {
+                assert_contains!(ctx.stdout, format!("restored-toml {name}: \n"));
+            }
+            assert_contains!(ctx.stdout, "restored-store: \n");
+            let layer = ctx.layer(ID, "bcl");
+            assert!(!layer.metadata_absent && layer.metadata.is_empty());
+
+            ctx.rebuild(config(), |ctx| {
+                for name in ["bcl", "cl", "bc", "c", "l"] {
+                    assert_contains!(ctx.stdout, format!("restored-toml {name}: [metadata]|\n"));
+                }
+            });
+        });
+    });
+}

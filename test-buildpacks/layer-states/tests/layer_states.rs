@@ -337,7 +337,6 @@ fn layer_whose_metadata_was_never_written_goes_to_invalid_metadata() {
 /// libcnb's `invalid_metadata` gets `None` (libcnb-reference.md §2.4). The harness stores
 /// absent metadata as `{}` and restores an empty `[metadata]` table: `Some({})`.
 #[test]
-#[ignore = "libcnb-lite-test fidelity gap: absent layer metadata is restored as an empty [metadata] table"]
 fn absent_metadata_is_restored_as_absent() {
     build(config(), |ctx| {
         ctx.rebuild(config(), |ctx| {
