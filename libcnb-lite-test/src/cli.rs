@@ -7,7 +7,8 @@
 //!
 //! Exit codes: 0 success, 2 usage error, 20 no group passed detection, 21 detection errored,
 //! 51 a buildpack's build failed (the lifecycle's codes), 1 anything else (missing app dir,
-//! corrupt state dir, export failure).
+//! corrupt state dir, export failure). Each failure is reported once: a failed detection by
+//! the lifecycle log, anything else by one `ERROR: …` line on stderr.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -198,28 +199,28 @@ fn with_progress<T>(terminal: &Terminal, f: impl FnOnce() -> T) -> T {
 fn build(config: &BuildConfig, state: &Path) -> i32 {
     let terminal = Terminal::default();
     let started = Instant::now();
+    if config.app_dir.is_dir() {
+        // Buildpacks see the copy, so their messages name paths in it, not in the app dir.
+        let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+        println!(
+            "App: {}, built from a copy in {} (the build's /workspace)",
+            absolute(&config.app_dir).display(),
+            absolute(&state.join("build").join("workspace")).display()
+        );
+    }
     let result = with_progress(&terminal, || run(config, state, &terminal));
     match result {
         Ok(report) => {
             print_summary(&report, state, started.elapsed());
             0
         }
-        Err(failure) => {
-            let code = match failure.error.as_ref() {
-                LifecycleError::Detect(DetectError::Failed { .. }) => 20,
-                LifecycleError::Detect(DetectError::Errored { .. }) => 21,
-                LifecycleError::Build(_) => 51,
-                _ => 1,
-            };
-            if let LifecycleError::Detect(error) = failure.error.as_ref() {
-                eprintln!("\nDetect results:");
-                for run in error.runs() {
-                    eprintln!("  {:<8} {}@{}", run.result.to_string(), run.id, run.version);
-                }
-            }
-            eprintln!("\nerror: {}", error_chain(&failure.error));
-            code
-        }
+        // `run` has reported the failure through the terminal observer, once.
+        Err(failure) => match failure.error.as_ref() {
+            LifecycleError::Detect(DetectError::Failed { .. }) => 20,
+            LifecycleError::Detect(DetectError::Errored { .. }) => 21,
+            LifecycleError::Build(_) => 51,
+            _ => 1,
+        },
     }
 }
 

@@ -189,7 +189,10 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
 ///
 /// Returns the failure and the output printed until then: a missing app dir, an unusable
 /// state dir, a buildpack that cannot be prepared, failed detection, a hostile archive on
-/// restore, a failed build, or a failed export. A failed cache write only warns.
+/// restore, a failed build, or a failed export. A failed cache write only warns. The
+/// output reports the failure once: a failed detection as the lifecycle logs it (each
+/// buildpack's result, then `ERROR: No buildpack groups passed detection.` on stdout),
+/// anything else as an `ERROR: …` line on stderr.
 pub fn run(
     config: &BuildConfig,
     state_dir: &Path,
@@ -202,10 +205,16 @@ pub fn run(
             Ok(report)
         }
         Err(error) => {
-            log.write(
-                crate::output::Stream::Stderr,
-                format!("ERROR: {}\n", error_chain(&error)).as_bytes(),
-            );
+            // A failed detection is already in the log, with each buildpack's result.
+            if !matches!(
+                error,
+                LifecycleError::Detect(DetectError::Failed { .. } | DetectError::Errored { .. })
+            ) {
+                log.write(
+                    crate::output::Stream::Stderr,
+                    format!("ERROR: {}\n", error_chain(&error)).as_bytes(),
+                );
+            }
             Err(BuildFailure {
                 error: Box::new(error),
                 output: log.output(),

@@ -18,7 +18,9 @@ use crate::report::{BuildReport, LayerReport};
 pub struct TestContext<'a> {
     /// Lifecycle log and buildpacks' stdout (libcnb-test's `pack_stdout`).
     pub stdout: String,
-    /// Buildpacks' stderr, warnings and the error, if any (libcnb-test's `pack_stderr`).
+    /// Buildpacks' stderr, warnings and the error, if any, as an `ERROR: …` line
+    /// (libcnb-test's `pack_stderr`). A failed detection is reported in `stdout` instead,
+    /// as the lifecycle logs it; [`TestContext::error`] always holds the error.
     pub stderr: String,
     /// The report of a successful build.
     pub report: Option<BuildReport>,

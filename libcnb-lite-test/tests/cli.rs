@@ -78,8 +78,18 @@ fn second_run_reports_cache_layers_reused() {
     assert!(bc.ends_with("-        reused"), "{bc}");
 }
 
+/// Asserts that `needle` appears exactly once in stdout and stderr together.
+fn reported_once(output: &Output, needle: &str) {
+    let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert_eq!(
+        all.matches(needle).count(),
+        1,
+        "expected {needle:?} once in:\n{all}"
+    );
+}
+
 #[test]
-fn errors_have_clear_messages_and_exit_codes() {
+fn each_failure_is_reported_once_with_its_exit_code() {
     let state = tempfile::tempdir().unwrap();
     let state_dir = state.path().join("state");
     let state_arg = state_dir.to_str().unwrap();
@@ -94,20 +104,38 @@ fn errors_have_clear_messages_and_exit_codes() {
     assert_eq!(missing.status.code(), Some(1));
     assert_contains!(
         text(&missing.stderr),
-        "error: app dir /no/such/app does not exist or is not a directory"
+        "ERROR: app dir /no/such/app does not exist or is not a directory"
     );
+    reported_once(&missing, "/no/such/app");
 
+    // As the lifecycle logs it: each buildpack's result, then one error line.
     let detect = cnb_local(&build_args(
         fixture("detect-fail").to_str().unwrap(),
         app,
         state_arg,
     ));
     assert_eq!(detect.status.code(), Some(20));
-    assert_contains!(text(&detect.stderr), "fail     fixture/detect-fail@1.0.0");
     assert_contains!(
-        text(&detect.stderr),
-        "error: no buildpack group passed detection"
+        text(&detect.stdout),
+        "fail: fixture/detect-fail@1.0.0\nERROR: No buildpack groups passed detection.\n"
     );
+    reported_once(&detect, "fail: fixture/detect-fail@1.0.0");
+    reported_once(&detect, "detection");
+    reported_once(&detect, "no Gemfile here");
+
+    let errored = cnb_local(&build_args(
+        fixture("detect-error").to_str().unwrap(),
+        app,
+        state_arg,
+    ));
+    assert_eq!(errored.status.code(), Some(21));
+    assert_contains!(
+        text(&errored.stdout),
+        "err (7): fixture/detect-error@1.0.0\nERROR: No buildpack groups passed detection.\n"
+    );
+    reported_once(&errored, "fixture/detect-error@1.0.0\n");
+    reported_once(&errored, "detection");
+    reported_once(&errored, "detect crashed");
 
     let failing = cnb_local(&build_args(
         fixture("build-fail").to_str().unwrap(),
@@ -118,8 +146,10 @@ fn errors_have_clear_messages_and_exit_codes() {
     assert_contains!(text(&failing.stderr), "compilation failed");
     assert_contains!(
         text(&failing.stderr),
-        "error: buildpack fixture/build-fail@1.0.0 failed to build (exit code 3)"
+        "ERROR: buildpack fixture/build-fail@1.0.0 failed to build (exit code 3)"
     );
+    reported_once(&failing, "failed to build");
+    reported_once(&failing, "compilation failed");
 
     fs::create_dir_all(state_dir.join("image")).unwrap();
     fs::write(state_dir.join("image/metadata.json"), "not json").unwrap();
@@ -129,11 +159,43 @@ fn errors_have_clear_messages_and_exit_codes() {
         state_arg,
     ));
     assert_eq!(corrupt.status.code(), Some(1));
-    assert_contains!(text(&corrupt.stderr), "error: corrupt state dir: ");
+    assert_contains!(text(&corrupt.stderr), "ERROR: corrupt state dir: ");
+    reported_once(&corrupt, "corrupt state dir");
 
     let usage = cnb_local(&["build", "--app", app]);
     assert_eq!(usage.status.code(), Some(2));
-    assert_contains!(text(&usage.stderr), "at least one --buildpack is required");
+    assert_contains!(
+        text(&usage.stderr),
+        "error: at least one --buildpack is required"
+    );
+    reported_once(&usage, "at least one --buildpack is required");
+}
+
+#[test]
+fn a_build_says_once_where_the_app_copy_lives() {
+    let state = tempfile::tempdir().unwrap();
+    let (bp, app) = (fixture("layers"), fixture("app"));
+    let out = cnb_local(&build_args(
+        bp.to_str().unwrap(),
+        app.to_str().unwrap(),
+        state.path().to_str().unwrap(),
+    ));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let workspace = state.path().join("build/workspace");
+    assert!(
+        text(&out.stdout).starts_with(&format!(
+            "App: {}, built from a copy in {} (the build's /workspace)\n===> DETECTING\n",
+            app.display(),
+            workspace.display()
+        )),
+        "{}",
+        text(&out.stdout)
+    );
+    reported_once(&out, "build/workspace");
+    assert_eq!(
+        fs::read_to_string(workspace.join("app.txt")).unwrap(),
+        fs::read_to_string(app.join("app.txt")).unwrap()
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use libcnb_lite_test::{
     BuildConfig, BuildpackSource, DetectError, DetectResult, ExpectedResult, LifecycleError,
-    assert_contains, assert_not_contains, build,
+    assert_contains, assert_empty, assert_not_contains, build,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -137,6 +137,8 @@ fn detect_fail_is_distinguished_from_detect_error() {
         // When detection fails as a whole, every buildpack's output is shown.
         assert_contains!(ctx.stdout, "no Gemfile here");
         assert_contains!(ctx.stdout, "ERROR: No buildpack groups passed detection.");
+        // Reported once, by the lifecycle log.
+        assert_empty!(ctx.stderr);
     });
     build(config("detect-error"), |ctx| {
         let Some(LifecycleError::Detect(DetectError::Errored { runs })) = &ctx.error else {
@@ -144,6 +146,8 @@ fn detect_fail_is_distinguished_from_detect_error() {
         };
         assert_eq!(runs[0].result, DetectResult::Error(Some(7)));
         assert_contains!(ctx.stdout, "detect crashed");
+        assert_contains!(ctx.stdout, "err (7): fixture/detect-error@1.0.0\n");
+        assert_not_contains!(ctx.stderr, "detection");
     });
 }
 
