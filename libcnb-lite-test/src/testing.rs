@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::buildpack::escape_id;
 use crate::config::{BuildConfig, ExpectedResult};
 use crate::launch::{ProcessOutput, run_process};
 use crate::lifecycle::{LifecycleError, error_chain, run};
@@ -77,6 +78,48 @@ impl TestContext<'_> {
     #[must_use]
     pub fn layers_dir(&self) -> PathBuf {
         self.state_dir.join("build").join("layers")
+    }
+
+    /// The layers dir of one buildpack in the last build, `<layers>/<escaped id>`: the dir
+    /// its `bin/build` got as its first argument (`CNB_LAYERS_DIR`), holding its
+    /// `<layer>.toml` files, `launch.toml`, `store.toml` and so on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite_test::{BuildConfig, BuildpackSource, build};
+    ///
+    /// let config = BuildConfig::new("tests/fixtures/app", [BuildpackSource::dir("tests/fixtures/layers")]);
+    /// build(config, |ctx| {
+    ///     let dir = ctx.buildpack_layers_dir("fixture/layers");
+    ///     assert!(dir.ends_with("layers/fixture_layers"));
+    ///     assert!(dir.join("store.toml").is_file());
+    /// });
+    /// ```
+    #[must_use]
+    pub fn buildpack_layers_dir(&self, buildpack_id: &str) -> PathBuf {
+        self.layers_dir().join(escape_id(buildpack_id))
+    }
+
+    /// The dir of one layer in the last build, `<layers>/<escaped id>/<layer>`; its
+    /// `<layer>.toml` is next to it. An all-false layer was renamed to `<layer>.ignore`, as
+    /// the lifecycle does, so this path no longer exists for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite_test::{BuildConfig, BuildpackSource, build};
+    ///
+    /// let config = BuildConfig::new("tests/fixtures/app", [BuildpackSource::dir("tests/fixtures/layers")])
+    ///     .env("LAYER_DATA", "v2");
+    /// build(config, |ctx| {
+    ///     let data = std::fs::read_to_string(ctx.layer_dir("fixture/layers", "bc").join("data.txt"));
+    ///     assert_eq!(data.ok().as_deref(), Some("bc-v2\n"));
+    /// });
+    /// ```
+    #[must_use]
+    pub fn layer_dir(&self, buildpack_id: &str, layer: &str) -> PathBuf {
+        self.buildpack_layers_dir(buildpack_id).join(layer)
     }
 
     /// Runs a process of the built image, as the launcher would: the default process for

@@ -44,8 +44,8 @@ fn env_from_earlier_build_layers_reaches_later_buildpacks_in_lifecycle_order() {
             // Layers are applied in "<name>.toml" order: the later one overrides and wins PATH.
             assert_contains!(out, "ORDER=from-z");
             assert_contains!(out, "tools=z-tools");
-            let z = ctx.layers_dir().join("fixture_env-provider/z-tools/bin");
-            let a = ctx.layers_dir().join("fixture_env-provider/a-tools/bin");
+            let z = ctx.layer_dir("fixture/env-provider", "z-tools").join("bin");
+            let a = ctx.layer_dir("fixture/env-provider", "a-tools").join("bin");
             assert_contains!(out, format!("PATH={}:{}:", z.display(), a.display()));
             // Append with a delimiter read from the same dir; no delimiter: plain concatenation.
             assert_contains!(out, "LIST=first,second");
@@ -64,7 +64,9 @@ fn build_gets_lifecycle_arguments_and_cnb_variables_only() {
         assert_contains!(out, format!("argv0={}/bin/build", consumer.display()));
         assert_contains!(out, "args=3");
         assert_contains!(out, format!("CNB_BUILDPACK_DIR={}", consumer.display()));
-        let layers = ctx.layers_dir().join("fixture_env-consumer");
+        // The dir the buildpack got, under its escaped ID.
+        let layers = ctx.buildpack_layers_dir("fixture/env-consumer");
+        assert!(layers.ends_with("build/layers/fixture_env-consumer"));
         assert_contains!(out, format!("CNB_LAYERS_DIR={}", layers.display()));
         assert_contains!(out, "CNB_TARGET_OS=linux");
         assert_contains!(out, "CNB_TARGET_ARCH=amd64");

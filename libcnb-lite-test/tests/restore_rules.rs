@@ -53,8 +53,12 @@ fn second_build_restores_by_the_eight_row_table() {
             assert_eq!(ctx.layer(ID, name).cached, None, "{name}");
         }
         // An all-false layer is renamed to `<layer>.ignore` after the build.
-        assert!(ctx.layers_dir().join("fixture_layers/none.ignore").is_dir());
-        assert!(!ctx.layers_dir().join("fixture_layers/none").exists());
+        assert!(ctx.layer_dir(ID, "none.ignore").is_dir());
+        assert!(!ctx.layer_dir(ID, "none").exists());
+        assert_eq!(
+            ctx.layer_dir(ID, "bc"),
+            ctx.state_dir().join("build/layers/fixture_layers/bc")
+        );
 
         ctx.rebuild(config(), |ctx| {
             let out = &ctx.stdout;
@@ -329,7 +333,8 @@ fn layers_of_buildpacks_outside_the_group_are_not_restored() {
         );
         ctx.rebuild(other, |ctx| {
             assert_not_contains!(ctx.stdout, "fixture/layers:");
-            assert!(!ctx.layers_dir().join("fixture_layers").exists());
+            assert!(!ctx.buildpack_layers_dir(ID).exists());
+            assert!(ctx.buildpack_layers_dir("fixture/env-provider").is_dir());
         });
     });
 }
