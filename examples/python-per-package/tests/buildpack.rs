@@ -13,8 +13,8 @@
 )]
 
 use libcnb_lite_test::{
-    BuildConfig, BuildpackSource, LayerReport, LayerStatus, StateDir, TestContext, assert_contains,
-    assert_not_contains, build,
+    BuildConfig, BuildpackSource, LayerReport, LayerStatus, StateDir, Target, TestContext,
+    assert_contains, assert_not_contains, build,
 };
 use std::collections::BTreeMap;
 use std::fs;
@@ -298,7 +298,7 @@ fn other_python() -> (PathBuf, String) {
 }
 
 #[test]
-fn a_new_python_rebuilds_every_layer_with_that_cause() {
+fn a_new_python_or_target_rebuilds_every_layer_with_that_cause() {
     let app = App::demo();
     let (other_python_dir, other_version) = other_python();
     build(app.config(), |ctx| {
@@ -325,6 +325,21 @@ fn a_new_python_rebuilds_every_layer_with_that_cause() {
             let all: Vec<&str> = first.keys().map(String::as_str).collect();
             assert_only_changed(&first, &second, &all);
             assert_contains!(run_app(&ctx), "demo_tz zones");
+
+            // Another target (here: distribution version) rebuilds everything too.
+            let noble = Target {
+                distro_version: "26.04".into(),
+                ..Target::default()
+            };
+            ctx.rebuild(app.config().env("PATH", other_python_dir.to_string_lossy().to_string()).target(noble), |ctx| {
+                assert_contains!(ctx.stdout, "venv: reused");
+                assert_contains!(
+                    ctx.stdout,
+                    "demo-web: installing 1.0.0 (target changed: linux/amd64 ubuntu 24.04 → linux/amd64 ubuntu 26.04)\n"
+                );
+                assert_contains!(ctx.stdout, "35 packages: 0 reused, 35 installed in ");
+                assert_eq!(package_layers(&ctx).len(), DEMO_DISTRIBUTIONS);
+            });
         });
     });
 }
