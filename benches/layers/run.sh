@@ -2,8 +2,9 @@
 # Layer-handling benchmark, libcnb-lite against upstream libcnb 0.30.4:
 #   1. `cargo bench`: µs per layer for create / keep / migrate, one table;
 #   2. `strace -c`: system calls per kept layer, by system call.
-# Usage: run.sh [--lite] [--layers N] [--iterations K] [--syscall-layers N]
-#   --lite             also measure libcnb-lite (cargo feature `lite`)
+# Usage: run.sh [--upstream-only] [--layers N] [--iterations K] [--syscall-layers N]
+#   --upstream-only    measure upstream only (without the default cargo feature `lite`);
+#                      `--lite`, which both libraries are measured by default now, is accepted
 #   --layers N         layers per timed run (default 200)
 #   --iterations K     measured runs per operation and library (default 15)
 #   --syscall-layers N restored layers kept under strace (default 1000)
@@ -12,17 +13,18 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 features=()
-libraries=(upstream)
+libraries=(upstream lite)
 layers=200
 iterations=15
 syscall_layers=1000
 while [ $# -gt 0 ]; do
     case "$1" in
-        --lite) features=(--features lite); libraries+=(lite) ;;
+        --lite) ;;
+        --upstream-only) features=(--no-default-features); libraries=(upstream) ;;
         --layers) layers=$2; shift ;;
         --iterations) iterations=$2; shift ;;
         --syscall-layers) syscall_layers=$2; shift ;;
-        *) echo "usage: $0 [--lite] [--layers N] [--iterations K] [--syscall-layers N]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--upstream-only] [--layers N] [--iterations K] [--syscall-layers N]" >&2; exit 2 ;;
     esac
     shift
 done

@@ -1,5 +1,5 @@
 //! `cargo bench`: times create / keep / migrate on upstream libcnb 0.30.4 (and on
-//! libcnb-lite with `--features lite`) in one run and prints one table.
+//! libcnb-lite, the default feature `lite`) in one run and prints one table.
 //!
 //! Options (after `cargo bench --`): `--layers N` (default 200),
 //! `--iterations K` measured runs (default 15), `--warmup W` (default 3).

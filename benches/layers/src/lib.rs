@@ -8,7 +8,7 @@
 //! - **migrate**: the same, but the restored metadata has an old shape, so the
 //!   invalid-metadata callback answers `ReplaceMetadata` before the layer is kept.
 //!
-//! Each library is driven through [`LayerApi`]: [`upstream::Upstream`] today,
+//! Each library is driven through [`LayerApi`]: [`upstream::Upstream`], and
 //! `lite::Lite` with the `lite` feature. Both run the same fixtures and the same
 //! on-disk checks, so their times compare like for like.
 

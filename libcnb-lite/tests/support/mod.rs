@@ -7,10 +7,10 @@
     reason = "each test file uses a different part of this module"
 )]
 
+use libcnb_lite::Buildpack;
 use libcnb_lite::build::{BuildContext, BuildResult, BuildResultBuilder};
 use libcnb_lite::detect::{DetectContext, DetectResult, DetectResultBuilder};
 use libcnb_lite::generic::{GenericMetadata, GenericPlatform};
-use libcnb_lite::Buildpack;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
