@@ -177,7 +177,7 @@ enum PythonPackagesError {
     #[error("couldn't write the build plan metadata")]
     PlanMetadata(#[source] toml::ser::Error),
     #[error("couldn't create a temporary directory in {}", dir.display())]
-    Staging { dir: PathBuf, source: io::Error },
+    TempDir { dir: PathBuf, source: io::Error },
     #[error("couldn't read {}", path.display())]
     Read { path: PathBuf, source: io::Error },
     #[error("couldn't write {}", path.display())]

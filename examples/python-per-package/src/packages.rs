@@ -27,6 +27,7 @@ use libcnb_lite::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use libcnb_lite::layer_set::{LayerPlan, PlannedLayer, SetItem};
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -145,7 +146,7 @@ fn install(
     let staging = tempfile::Builder::new()
         .prefix(".pip-staging-")
         .tempdir_in(&context.layers_dir)
-        .map_err(|source| PythonPackagesError::Staging {
+        .map_err(|source| PythonPackagesError::TempDir {
             dir: context.layers_dir.clone(),
             source,
         })?;
@@ -175,6 +176,21 @@ fn install(
         layer_ref.write_metadata(expected)?;
     }
     Ok(start.elapsed())
+}
+
+/// Writes `file` through a temporary file in the same directory, so that a build that dies
+/// half-way never leaves a torn resolution behind.
+fn write_atomically(file: &Path, contents: &[u8]) -> Result<(), PythonPackagesError> {
+    let write_error = |source| PythonPackagesError::Write {
+        path: file.to_path_buf(),
+        source,
+    };
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(write_error)?;
+    temp.write_all(contents).map_err(write_error)?;
+    temp.persist(file)
+        .map_err(|error| write_error(error.error))?;
+    Ok(())
 }
 
 /// `1 layer`, `2 layers`.
@@ -279,7 +295,7 @@ fn resolve(
         } => format!(" ({cause})"),
         _ => String::new(),
     };
-    let report_dir = tempfile::tempdir().map_err(|source| PythonPackagesError::Staging {
+    let report_dir = tempfile::tempdir().map_err(|source| PythonPackagesError::TempDir {
         dir: std::env::temp_dir(),
         source,
     })?;
@@ -302,10 +318,7 @@ fn resolve(
     );
 
     let json = serde_json::to_vec_pretty(&resolution).map_err(PythonPackagesError::Serialize)?;
-    fs::write(&file, json).map_err(|source| PythonPackagesError::Write {
-        path: file.clone(),
-        source,
-    })?;
+    write_atomically(&file, &json)?;
     layer_ref.write_metadata(ResolutionMetadata { key })?;
     Ok(resolution)
 }
