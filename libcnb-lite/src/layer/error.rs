@@ -86,6 +86,22 @@ pub enum LayerError {
         /// Why the serialized metadata doesn't deserialize.
         source: Box<toml::de::Error>,
     },
+
+    /// The metadata of a restored layer kept with the trait API's
+    /// [`ExistingLayerStrategy::Keep`](crate::layer::ExistingLayerStrategy::Keep) doesn't
+    /// deserialize as the layer's metadata type once serialized, so it couldn't be written
+    /// back (upstream writes it and then fails to read the layer back).
+    #[error(
+        "the metadata of layer `{layer}`, kept with `ExistingLayerStrategy::Keep`, doesn't \
+         deserialize as the layer's metadata type once serialized; make the type's `Serialize` \
+         and `Deserialize` agree"
+    )]
+    KeptMetadataDoesNotReadBack {
+        /// The layer.
+        layer: LayerName,
+        /// Why the serialized metadata doesn't deserialize.
+        source: Box<toml::de::Error>,
+    },
 }
 
 impl From<WriteLayerMetadataError> for LayerError {

@@ -6,6 +6,7 @@
 use crate::generic::GenericMetadata;
 use crate::layer::error::{LayerError, WriteLayerMetadataError};
 use crate::layer::store::{LayerFiles, StoredLayer};
+use libcnb_lite_data::layer::LayerName;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -102,6 +103,25 @@ pub(crate) fn to_value<M: Serialize>(
         })
 }
 
+/// Serializes `metadata` as the `[metadata]` value and deserializes that as `M` again, as
+/// upstream reads a layer back after writing it: the value to write and the metadata as the
+/// next build will read it. Checked in memory, before anything is written.
+///
+/// # Errors
+///
+/// [`LayerError::WriteLayerError`] if `metadata` doesn't serialize, and the error `read_back`
+/// makes of the layer's name and the deserialization error if it doesn't read back.
+pub(crate) fn round_trip<M: Serialize + DeserializeOwned>(
+    files: &LayerFiles<'_>,
+    metadata: &M,
+    read_back: impl FnOnce(LayerName, Box<toml::de::Error>) -> LayerError,
+) -> Result<(Option<toml::Value>, M), LayerError> {
+    let value = to_value(files, metadata)?;
+    let metadata = deserialize::<M>(value.as_ref())
+        .map_err(|source| read_back(files.name().clone(), Box::new(source)))?;
+    Ok((value, metadata))
+}
+
 /// What the invalid-metadata callback of either API decided.
 pub(crate) enum Migration<M, C> {
     /// Delete the layer; the cause is the struct API's `MAC` (`()` for the trait API).
@@ -155,12 +175,8 @@ where
     match on_invalid(&generic)? {
         Migration::Delete(cause) => Ok(Resolution::Delete(cause)),
         Migration::Replace(replacement) => {
-            let value = to_value(files, &replacement).map_err(LayerError::from)?;
-            let metadata = deserialize::<M>(value.as_ref()).map_err(|source| {
-                LayerError::ReplacedMetadataDoesNotReadBack {
-                    layer: files.name().clone(),
-                    source: Box::new(source),
-                }
+            let (value, metadata) = round_trip(files, &replacement, |layer, source| {
+                LayerError::ReplacedMetadataDoesNotReadBack { layer, source }
             })?;
             layer.content.metadata = value;
             layer.text = None;

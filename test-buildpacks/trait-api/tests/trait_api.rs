@@ -77,9 +77,8 @@ fn keep_leaves_contents_env_and_sbom_as_restored() {
 
 /// Upstream's `Keep` writes `<layer>.toml` from the deserialized `Layer::Metadata`, so the
 /// floats of the lifecycle's JSON round trip become integers again (and keys the type does
-/// not know are dropped). libcnb-lite's `Keep` writes back the restored metadata as it is.
+/// not know are dropped). libcnb-lite's `Keep` does the same.
 #[test]
-#[ignore = "libcnb-lite bug: trait API Keep does not re-serialize Layer::Metadata as upstream does"]
 fn keep_writes_back_the_metadata_as_the_layer_type_serializes_it() {
     build(config(), |ctx| {
         ctx.rebuild(config(), |ctx| {

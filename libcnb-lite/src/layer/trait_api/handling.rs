@@ -5,6 +5,12 @@
 //! memory instead of written and handled again (no endless recursion), `Keep` writes only
 //! `<layer>.toml` (upstream also rewrites the env files with what it just read), and the layer
 //! returned after a write is not read back from disk except for its env.
+//!
+//! As upstream, `<layer>.toml` is always written from `Layer::Metadata`, never from the raw
+//! restored TOML: `Keep` writes the deserialized metadata back (and a `ReplaceMetadata`
+//! followed by `Keep` writes the replacement as it reads back), so integers that the
+//! lifecycle's JSON round trip turned into floats are integers again and keys the type doesn't
+//! know are dropped. The struct API keeps the raw metadata, as upstream's does.
 
 #![expect(deprecated, reason = "the deprecated API uses its own items")]
 
@@ -78,20 +84,18 @@ pub(crate) fn handle_layer<L: Layer>(
             write_layer_result::<L>(files, layer.types(), result)
         }
         ExistingLayerStrategy::Keep => {
-            // The lifecycle restores `<layer>.toml` without types, so they are written again.
-            let types = Some(layer.types());
-            let kept = LayerContentMetadata {
-                types,
-                metadata: stored.content.metadata,
-            };
-            files
-                .write_content_metadata(&kept, stored.text.as_deref())
-                .map_err(LayerError::from)?;
+            // As upstream: the lifecycle restores `<layer>.toml` without types, so they are
+            // written again, and the metadata is written as `L::Metadata` serializes it (the
+            // `1.0` of the JSON round trip back to `1`, keys the type doesn't know dropped).
+            let content_metadata = write_content_metadata::<L>(
+                files,
+                layer.types(),
+                &layer_data.content_metadata.metadata,
+                stored.text.as_deref(),
+                |layer, source| LayerError::KeptMetadataDoesNotReadBack { layer, source },
+            )?;
             Ok(LayerData {
-                content_metadata: LayerContentMetadata {
-                    types,
-                    ..layer_data.content_metadata
-                },
+                content_metadata,
                 ..layer_data
             })
         }
@@ -119,23 +123,10 @@ fn write_layer_result<L: Layer>(
     types: LayerTypes,
     result: LayerResult<L::Metadata>,
 ) -> HandleResult<L> {
-    // Upstream reads the layer back after writing it, so metadata that doesn't deserialize as
-    // the layer's type fails here too; checked in memory before anything is written.
-    let value = metadata::to_value(&files, &result.metadata).map_err(LayerError::from)?;
-    let metadata = metadata::deserialize::<L::Metadata>(value.as_ref()).map_err(|source| {
-        LayerError::LayerResultMetadataDoesNotReadBack {
-            layer: files.name().clone(),
-            source: Box::new(source),
-        }
-    })?;
-
-    let content = LayerContentMetadata {
-        types: Some(types),
-        metadata: &result.metadata,
-    };
-    files
-        .write_content_metadata(&content, None)
-        .map_err(LayerError::from)?;
+    let content_metadata =
+        write_content_metadata::<L>(files, types, &result.metadata, None, |layer, source| {
+            LayerError::LayerResultMetadataDoesNotReadBack { layer, source }
+        })?;
     files
         .write_env(&result.env.unwrap_or_default())
         .map_err(LayerError::from)?;
@@ -151,10 +142,30 @@ fn write_layer_result<L: Layer>(
         path: files.dir(),
         // Read back for the implicit entries of `bin/`, `lib/` and so on.
         env: files.read_env().map_err(LayerError::from)?,
-        content_metadata: LayerContentMetadata {
-            types: Some(types),
-            metadata,
-        },
+        content_metadata,
+    })
+}
+
+/// Writes `<layer>.toml` with `types` and the metadata as `L::Metadata` serializes it (unless
+/// `on_disk` holds these bytes already), and returns it as upstream reads it back after the
+/// write. The metadata must deserialize again: upstream's read fails otherwise, which is
+/// checked in memory before anything is written, failing with the error `read_back` makes.
+fn write_content_metadata<L: Layer>(
+    files: LayerFiles<'_>,
+    types: LayerTypes,
+    metadata: &L::Metadata,
+    on_disk: Option<&str>,
+    read_back: impl FnOnce(LayerName, Box<toml::de::Error>) -> LayerError,
+) -> Result<LayerContentMetadata<L::Metadata>, LayerError> {
+    let (_, as_read) = metadata::round_trip(&files, metadata, read_back)?;
+    let content = LayerContentMetadata {
+        types: Some(types),
+        metadata,
+    };
+    files.write_content_metadata(&content, on_disk)?;
+    Ok(LayerContentMetadata {
+        types: Some(types),
+        metadata: as_read,
     })
 }
 
@@ -603,13 +614,95 @@ mod tests {
             }
         }
         let temp_dir = tempfile::tempdir().unwrap();
-        restore(temp_dir.path(), "test", "[metadata]\ncount = 12.0\n");
+        restore(
+            temp_dir.path(),
+            "test",
+            "[metadata]\ncount = 12.0\nunknown = \"x\"\n",
+        );
 
         let data = context(temp_dir.path())
             .handle_layer(layer_name!("test"), CountLayer)
             .unwrap();
 
         assert_eq!(data.content_metadata.metadata.count, 12);
+        // Written back as `Count` serializes it, as upstream does: an integer again, and
+        // without the key `Count` doesn't know.
+        assert_eq!(
+            toml_of(temp_dir.path()),
+            format!(
+                "{}\n[metadata]\ncount = 12\n",
+                types_toml(true, false, true)
+            )
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keep_does_not_rewrite_identical_bytes() {
+        use std::os::unix::fs::MetadataExt;
+
+        let temp_dir = tempfile::tempdir().unwrap();
+        let calls = RefCell::default();
+        let text = format!("{}\n[metadata]\nversion = \"1.0.0\"\n", all_types());
+        restore(temp_dir.path(), "test", &text);
+        let inode = fs::metadata(temp_dir.path().join("test.toml"))
+            .unwrap()
+            .ino();
+
+        handle(
+            temp_dir.path(),
+            TestLayer::new(ExistingLayerStrategy::Keep, &calls),
+        )
+        .unwrap();
+
+        assert_eq!(toml_of(temp_dir.path()), text);
+        assert_eq!(
+            fs::metadata(temp_dir.path().join("test.toml"))
+                .unwrap()
+                .ino(),
+            inode
+        );
+    }
+
+    #[test]
+    fn keep_of_metadata_that_does_not_read_back_is_an_error_and_writes_nothing() {
+        struct KeptLossyLayer;
+        impl Layer for KeptLossyLayer {
+            type Buildpack = TestBuildpack;
+            type Metadata = Lossy;
+            fn types(&self) -> LayerTypes {
+                LayerTypes::default()
+            }
+            fn create(
+                &mut self,
+                _: &BuildContext<TestBuildpack>,
+                _: &Path,
+            ) -> Result<LayerResult<Lossy>, String> {
+                panic!("the restored layer is valid")
+            }
+            fn existing_layer_strategy(
+                &mut self,
+                _: &BuildContext<TestBuildpack>,
+                _: &LayerData<Lossy>,
+            ) -> Result<ExistingLayerStrategy, String> {
+                Ok(ExistingLayerStrategy::Keep)
+            }
+        }
+        let temp_dir = tempfile::tempdir().unwrap();
+        restore(temp_dir.path(), "test", "[metadata]\nrequired = \"x\"\n");
+
+        let error = context(temp_dir.path())
+            .handle_layer(layer_name!("test"), KeptLossyLayer)
+            .unwrap_err();
+
+        assert!(
+            matches!(
+                error,
+                Error::LayerError(LayerError::KeptMetadataDoesNotReadBack { .. })
+            ),
+            "{error:?}"
+        );
+        assert_eq!(toml_of(temp_dir.path()), "[metadata]\nrequired = \"x\"\n");
     }
 
     /// A layer whose migration and results use [`Lossy`] metadata.

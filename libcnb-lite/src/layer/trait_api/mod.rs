@@ -183,7 +183,12 @@ pub trait Layer {
 #[derive(Eq, PartialEq, Clone, Copy, Debug)]
 #[deprecated = "Part of the Layer trait API that was replaced by a struct based API."]
 pub enum ExistingLayerStrategy {
-    /// Keep the layer as it is (its types are written again).
+    /// Keep the layer as it is. `<layer>.toml` is written again, as upstream does: with the
+    /// layer's [types](Layer::types), which the lifecycle doesn't restore, and with the metadata
+    /// as [`Layer::Metadata`] serializes it, so integers that came back as floats (`1.0`) are
+    /// integers again and keys the type doesn't know are dropped. It must deserialize as the
+    /// metadata type again, or handling the layer fails with
+    /// [`LayerError::KeptMetadataDoesNotReadBack`](crate::layer::LayerError::KeptMetadataDoesNotReadBack).
     Keep,
     /// Delete the layer and [create](Layer::create) it again.
     Recreate,
