@@ -3,7 +3,7 @@
 use crate::Target;
 use crate::buildpack::Buildpack;
 use crate::buildpack_api::exec_env;
-use crate::generic::GenericMetadata;
+use crate::generic::{GenericMetadata, deserialize_restored};
 use crate::layer::{
     CachedLayerDefinition, InspectRestoredAction, IntoAction, InvalidMetadataAction, LayerRef,
     UncachedLayerDefinition, handle_struct_layer, handle_trait_layer,
@@ -44,7 +44,8 @@ pub struct BuildContext<B: Buildpack + ?Sized> {
     pub buildpack_plan: BuildpackPlan,
     /// The buildpack's `buildpack.toml`.
     pub buildpack_descriptor: ComponentBuildpackDescriptor<B::Metadata>,
-    /// The `store.toml` of the previous build, if any.
+    /// The `store.toml` of the previous build, if any, as the lifecycle restored it (integers
+    /// may have come back as floats); read it with [`store_metadata`](Self::store_metadata).
     pub store: Option<Store>,
 }
 
@@ -213,6 +214,47 @@ impl<B: Buildpack + ?Sized> BuildContext<B> {
         B: Sized,
     {
         handle_trait_layer(self, &layer_name, layer)
+    }
+
+    /// The `[metadata]` of the previous build's `store.toml` as `T`, or `None` if there is no
+    /// store.
+    ///
+    /// Use it rather than deserializing [`store`](Self::store) yourself: the lifecycle keeps
+    /// `store.toml` as JSON, so integers come back as floats (`count = 1.0`), which this reads
+    /// into integer fields (see [`deserialize_restored`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite::data::store::Store;
+    /// use serde::Deserialize;
+    ///
+    /// #[derive(Deserialize)]
+    /// struct History {
+    ///     count: u64,
+    /// }
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let temp_dir = tempfile::tempdir()?;
+    /// # let mut context = libcnb_lite::internals::doctest_build_context(temp_dir.path());
+    /// // The previous build returned a store with `count = 1`; the lifecycle restored it as:
+    /// context.store = Some(Store { metadata: toml::from_str("count = 1.0")? });
+    ///
+    /// let history = context.store_metadata::<History>()?;
+    /// assert_eq!(history.map(|history| history.count), Some(1));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The deserialization error if the store's metadata isn't a `T`, even with integral floats
+    /// read as integers.
+    pub fn store_metadata<T: DeserializeOwned>(&self) -> Result<Option<T>, toml::de::Error> {
+        self.store
+            .as_ref()
+            .map(|store| deserialize_restored(&store.metadata))
+            .transpose()
     }
 
     /// The execution environment the app is built for (`CNB_EXEC_ENV`, e.g. `production` or

@@ -8,6 +8,7 @@ use libcnb_lite::data::buildpack::{
 };
 use libcnb_lite::data::buildpack_id;
 use libcnb_lite::data::buildpack_plan::BuildpackPlan;
+use libcnb_lite::data::store::Store;
 use libcnb_lite::detect::{DetectContext, DetectResult, DetectResultBuilder};
 use libcnb_lite::generic::{GenericError, GenericMetadata, GenericPlatform};
 use libcnb_lite::{Buildpack, Env, Platform, Target};
@@ -108,6 +109,47 @@ fn build_context_from_a_struct_literal() {
 
     let result = TestBuildpack.build(context).unwrap();
     assert!(format!("{result:?}").starts_with("BuildResult(Pass { launch: None, store: None"));
+}
+
+#[test]
+fn store_metadata_reads_the_restored_store_tolerantly() {
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct History {
+        builds: u64,
+        numbers: Vec<u32>,
+    }
+    let store = |text: &str| {
+        Some(Store {
+            metadata: toml::from_str(text).unwrap(),
+        })
+    };
+    let mut context = BuildContext::<TestBuildpack> {
+        layers_dir: PathBuf::from("/layers/test_contexts"),
+        app_dir: PathBuf::from("/workspace"),
+        buildpack_dir: PathBuf::from("/cnb/buildpacks/test_contexts/0.1.0"),
+        target: target(),
+        platform: GenericPlatform::new(Env::new()),
+        buildpack_plan: BuildpackPlan {
+            entries: Vec::new(),
+        },
+        buildpack_descriptor: descriptor(10),
+        store: None,
+    };
+    assert_eq!(context.store_metadata::<History>().unwrap(), None);
+
+    // `builds = 2`, `numbers = [1, 2]` after the lifecycle's JSON round trip.
+    context.store = store("builds = 2.0\nnumbers = [1.0, 2.0]");
+    assert_eq!(
+        context.store_metadata::<History>().unwrap(),
+        Some(History {
+            builds: 2,
+            numbers: vec![1, 2],
+        })
+    );
+
+    context.store = store("builds = 2.5\nnumbers = []");
+    let error = context.store_metadata::<History>().unwrap_err();
+    assert!(error.to_string().contains("2.5"), "{error}");
 }
 
 #[test]

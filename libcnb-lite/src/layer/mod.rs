@@ -115,7 +115,8 @@
 //! - a `ReplaceMetadata` that doesn't deserialize as `M` is an error
 //!   ([`LayerError::ReplacedMetadataDoesNotReadBack`]), not endless recursion;
 //! - metadata whose integers came back as floats from the lifecycle's JSON round trip (`1.0`)
-//!   still deserializes into integer fields;
+//!   still deserializes into integer fields, as with
+//!   [`deserialize_restored`](crate::generic::deserialize_restored);
 //! - keeping a restored layer reads `<name>.toml` once and writes it at most once.
 
 mod delete;
