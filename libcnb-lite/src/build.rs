@@ -366,7 +366,27 @@ impl BuildResultBuilder {
     }
 
     /// Sets the metadata written to `store.toml`, which the next build gets back as
-    /// [`BuildContext::store`].
+    /// [`BuildContext::store`] (read it with [`BuildContext::store_metadata`]).
+    ///
+    /// Without a call to `store`, `store.toml` is left as the lifecycle restored it, and the
+    /// lifecycle exports what is in the layers directory: the previous build's store is kept.
+    /// To clear it, return an empty store, `Store::default()` (written as `[metadata]` with
+    /// nothing in it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite::build::BuildResultBuilder;
+    /// use libcnb_lite::data::store::Store;
+    ///
+    /// let mut store = Store::default();
+    /// store.metadata.insert("builds".into(), toml::Value::Integer(2));
+    /// let keep_this = BuildResultBuilder::new().store(store).build_unwrapped();
+    ///
+    /// let forget_the_previous_store = BuildResultBuilder::new().store(Store::default());
+    /// let keep_the_previous_store = BuildResultBuilder::new();
+    /// # let _ = (keep_this, forget_the_previous_store, keep_the_previous_store);
+    /// ```
     pub fn store<S: Into<Store>>(mut self, store: S) -> Self {
         self.store = Some(store.into());
         self

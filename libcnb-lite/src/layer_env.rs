@@ -72,6 +72,11 @@ use std::{fs, io};
 /// | [`Scope::Launch`] | implicit launch paths, `env/`, `env.launch/` |
 /// | [`Scope::Process`] | `env/`, `env.launch/<process>/` |
 ///
+/// `Scope::Process(p)` is upstream's: it has neither `env.launch/` nor the implicit launch
+/// paths, so it isn't what process `p` is launched with. The launcher applies the implicit
+/// paths, `env/`, `env.launch/` and `env.launch/<p>/`; see [`Scope::Process`] for how to get
+/// that.
+///
 /// Within one part, entries apply in [`ModificationBehavior`] order (append, default,
 /// override, prepend), then by name. Append and prepend use the part's delimiter for that name
 /// (none if unset), and only when the previous value is non-empty.
@@ -490,6 +495,44 @@ pub enum Scope {
     /// Every launched process (`env.launch/`).
     Launch,
     /// Only the launched process of this type (`env.launch/<process>/`).
+    ///
+    /// When [applying](LayerEnv::apply), `Process(p)` applies `env/` and then
+    /// `env.launch/<p>/`, but not `env.launch/` nor the implicit `bin/` and `lib/` paths
+    /// (upstream libcnb's semantics). The launcher gives process `p` all of them, so a
+    /// process's full launch env is [`Launch`](Self::Launch) and then `Process(p)` applied on
+    /// top. That applies `env/` twice, which changes nothing for override and default entries,
+    /// but repeats an append or prepend in `env/`: give `Scope::All` only overrides and
+    /// defaults if you compute launch envs this way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite::layer_env::{LayerEnv, ModificationBehavior, Scope};
+    ///
+    /// let web_process = Scope::Process("web".into());
+    /// let layer_env = LayerEnv::new()
+    ///     .chainable_insert(Scope::All, ModificationBehavior::Default, "LANG", "C.UTF-8")
+    ///     .chainable_insert(Scope::Launch, ModificationBehavior::Override, "PORT", "5000")
+    ///     .chainable_insert(web_process.clone(), ModificationBehavior::Override, "THREADS", "4");
+    ///
+    /// // `Process` alone misses `env.launch/`:
+    /// let web = layer_env.apply_to_empty(web_process.clone());
+    /// assert_eq!(web.get("PORT"), None);
+    ///
+    /// // What the launcher gives `web`: `Launch`, then `Process("web")`.
+    /// let launch = layer_env.apply_to_empty(Scope::Launch);
+    /// let web = layer_env.apply(web_process.clone(), &launch);
+    /// assert_eq!(web.get("LANG").unwrap(), "C.UTF-8");
+    /// assert_eq!(web.get("PORT").unwrap(), "5000");
+    /// assert_eq!(web.get("THREADS").unwrap(), "4");
+    ///
+    /// // An append in `env/` would be applied twice that way.
+    /// let appending = LayerEnv::new()
+    ///     .chainable_insert(Scope::All, ModificationBehavior::Append, "OPTS", "-v");
+    /// let launch = appending.apply_to_empty(Scope::Launch);
+    /// let web = appending.apply(web_process, &launch);
+    /// assert_eq!(web.get("OPTS").unwrap(), "-v-v");
+    /// ```
     Process(String),
 }
 
