@@ -6,9 +6,8 @@ use crate::buildpack::Buildpack;
 use crate::buildpack_api::{is_supported, supported_apis_text};
 use crate::detect::{DetectContext, InnerDetectResult};
 use crate::error::Error;
-use crate::fs::write_atomically;
 use crate::platform::Platform;
-use crate::sbom::{Sbom, cnb_sbom_path};
+use crate::sbom::write_sboms;
 use crate::toml_file::{TomlFileError, read_toml_file, write_toml_file};
 use crate::{Target, exit_code};
 use libcnb_lite_data::buildpack::{BuildpackApi, ComponentBuildpackDescriptor};
@@ -197,20 +196,12 @@ pub fn libcnb_runtime_build<B: Buildpack>(
     if let Some(store) = store {
         write_toml_file(&store, layers_dir.join("store.toml")).map_err(Error::CannotWriteStore)?;
     }
-    write_sboms(&build_sboms, &layers_dir, "build").map_err(Error::CannotWriteBuildSbom)?;
-    write_sboms(&launch_sboms, &layers_dir, "launch").map_err(Error::CannotWriteLaunchSbom)?;
+    write_sboms(&build_sboms, &layers_dir, "build")
+        .map_err(|(_, error)| Error::CannotWriteBuildSbom(error))?;
+    write_sboms(&launch_sboms, &layers_dir, "launch")
+        .map_err(|(_, error)| Error::CannotWriteLaunchSbom(error))?;
 
     Ok(exit_code::GENERIC_SUCCESS)
-}
-
-fn write_sboms(sboms: &[Sbom], layers_dir: &Path, base_name: &str) -> io::Result<()> {
-    for sbom in sboms {
-        write_atomically(
-            cnb_sbom_path(sbom.format, layers_dir, base_name),
-            &sbom.data,
-        )?;
-    }
-    Ok(())
 }
 
 /// The phase picked by `argv[0]`, with its parsed arguments.

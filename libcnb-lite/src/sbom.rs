@@ -1,7 +1,9 @@
 //! Software bills of materials (SBOMs).
 
+use crate::fs::write_atomically;
 use libcnb_lite_data::sbom::SbomFormat;
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// A software bill of materials: raw data in one of the [`SbomFormat`]s.
@@ -65,6 +67,24 @@ impl Sbom {
 
 /// `<base_directory>/<base_name>.sbom.<cdx|spdx|syft>.json`: where the spec wants an SBOM of
 /// this format (`base_name` is `launch`, `build` or a layer name).
+/// Writes each SBOM to `<directory>/<base_name>.sbom.<format>.json`, atomically; a later SBOM
+/// of the same format wins. For the build and launch SBOMs of the runtime and for layer SBOMs.
+///
+/// # Errors
+///
+/// The path that couldn't be written, and the error (which names it too).
+pub(crate) fn write_sboms(
+    sboms: &[Sbom],
+    directory: &Path,
+    base_name: &str,
+) -> Result<(), (PathBuf, io::Error)> {
+    for sbom in sboms {
+        let path = cnb_sbom_path(sbom.format, directory, base_name);
+        write_atomically(&path, &sbom.data).map_err(|error| (path, error))?;
+    }
+    Ok(())
+}
+
 pub(crate) fn cnb_sbom_path(
     sbom_format: SbomFormat,
     base_directory: impl AsRef<Path>,
@@ -83,6 +103,50 @@ pub(crate) fn cnb_sbom_path(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sboms_are_written_and_the_last_of_a_format_wins() {
+        let temp_dir = tempfile::tempdir().unwrap();
+        let dir = temp_dir.path();
+
+        write_sboms(
+            &[
+                Sbom::from_bytes(SbomFormat::SpdxJson, "first"),
+                Sbom::from_bytes(SbomFormat::SyftJson, "syft"),
+                Sbom::from_bytes(SbomFormat::SpdxJson, "second"),
+            ],
+            dir,
+            "launch",
+        )
+        .unwrap();
+
+        let mut names: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["launch.sbom.spdx.json", "launch.sbom.syft.json"]);
+        assert_eq!(
+            fs::read_to_string(dir.join("launch.sbom.spdx.json")).unwrap(),
+            "second"
+        );
+    }
+
+    #[test]
+    fn a_failed_write_returns_the_path() {
+        let temp_dir = tempfile::tempdir().unwrap();
+        let missing = temp_dir.path().join("missing");
+
+        let (path, error) = write_sboms(
+            &[Sbom::from_bytes(SbomFormat::CycloneDxJson, "{}")],
+            &missing,
+            "build",
+        )
+        .unwrap_err();
+
+        assert_eq!(path, missing.join("build.sbom.cdx.json"));
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+    }
 
     #[test]
     fn sbom_paths() {

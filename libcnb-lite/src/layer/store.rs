@@ -30,7 +30,7 @@ use crate::layer::error::{
     ReplaceLayerSbomsError, WriteLayerError, WriteLayerMetadataError,
 };
 use crate::layer_env::LayerEnv;
-use crate::sbom::{Sbom, cnb_sbom_path};
+use crate::sbom::{Sbom, cnb_sbom_path, write_sboms};
 use libcnb_lite_data::layer::LayerName;
 use libcnb_lite_data::layer_content_metadata::LayerContentMetadata;
 use libcnb_lite_data::sbom::SBOM_FORMATS;
@@ -249,12 +249,8 @@ impl<'a> LayerFiles<'a> {
             .map_err(|DeleteLayerError::IoError { path, source, .. }| {
                 self.sbom_error(path, source)
             })?;
-        for sbom in sboms {
-            let path = cnb_sbom_path(sbom.format, self.layers_dir, self.name.as_str());
-            write_atomically(&path, &sbom.data)
-                .map_err(|source| self.sbom_error(path, without_path(source)))?;
-        }
-        Ok(())
+        write_sboms(sboms, self.layers_dir, self.name.as_str())
+            .map_err(|(path, source)| self.sbom_error(path, without_path(source)))
     }
 
     fn sbom_error(&self, path: PathBuf, source: io::Error) -> ReplaceLayerSbomsError {
