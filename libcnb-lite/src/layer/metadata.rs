@@ -1,7 +1,7 @@
 //! A layer's `[metadata]` as the buildpack's type: deserializing it (tolerating the floats the
 //! lifecycle's JSON round trip makes of integers, api.md item 7), serializing a replacement and
-//! checking that it reads back, and deciding what to do with metadata that doesn't fit, for both
-//! layer APIs.
+//! checking that it reads back, and restoring a layer (read it, check its metadata, delete it
+//! if the invalid-metadata callback says so), for both layer APIs.
 
 use crate::generic::{GenericMetadata, deserialize_tolerating_floats};
 use crate::layer::error::{LayerError, WriteLayerMetadataError};
@@ -77,33 +77,42 @@ pub(crate) enum Migration<M, C> {
     Replace(M),
 }
 
-/// A restored layer after its metadata has been checked against `M`.
-pub(crate) enum Resolution<M, C> {
-    /// The metadata is (or was replaced by) a valid `M`. `layer` holds the raw metadata to
-    /// write back and, unless it was replaced, the text of `<layer>.toml` as read.
+/// The layer the lifecycle left, after its metadata has been checked against `M`.
+pub(crate) enum Restored<M, C> {
+    /// There is no layer (leftovers of one, such as a `<layer>.toml` without a directory, are
+    /// deleted).
+    Absent,
+    /// The invalid-metadata callback chose to delete the layer, and it is deleted.
+    Deleted(C),
+    /// The metadata is (or was replaced by) a valid `M`. `layer` holds the raw metadata and,
+    /// unless it was replaced, the text of `<layer>.toml` as read.
     Valid { metadata: M, layer: StoredLayer },
-    /// The invalid-metadata callback chose to delete the layer.
-    Delete(C),
 }
 
-/// Deserializes a restored layer's metadata as `M`, asking `on_invalid` what to do if it isn't
-/// one. A replacement is checked in memory: it must read back as `M` (otherwise
+/// Reads the layer (see [`LayerFiles::read`]) and deserializes its metadata as `M`, asking
+/// `on_invalid` what to do if it isn't one; for both layer APIs, which create the layer again
+/// unless it is [`Restored::Valid`].
+///
+/// A replacement is checked in memory: it must read back as `M` (otherwise
 /// [`LayerError::ReplacedMetadataDoesNotReadBack`] instead of upstream's endless recursion),
 /// and nothing is written yet, so the caller writes `<layer>.toml` once.
 ///
 /// # Errors
 ///
-/// [`LayerError`]s as described, and whatever `on_invalid` returns.
-pub(crate) fn resolve<M, C, E>(
+/// [`LayerError`]s as described and those of reading and deleting the layer, and whatever
+/// `on_invalid` returns.
+pub(crate) fn restore<M, C, E>(
     files: &LayerFiles<'_>,
-    mut layer: StoredLayer,
     on_invalid: impl FnOnce(&GenericMetadata) -> Result<Migration<M, C>, crate::Error<E>>,
-) -> Result<Resolution<M, C>, crate::Error<E>>
+) -> Result<Restored<M, C>, crate::Error<E>>
 where
     M: Serialize + DeserializeOwned,
 {
+    let Some(mut layer) = files.read()? else {
+        return Ok(Restored::Absent);
+    };
     if let Ok(metadata) = deserialize::<M>(layer.content.metadata.as_ref()) {
-        return Ok(Resolution::Valid { metadata, layer });
+        return Ok(Restored::Valid { metadata, layer });
     }
 
     let generic = match &layer.content.metadata {
@@ -120,14 +129,17 @@ where
     };
 
     match on_invalid(&generic)? {
-        Migration::Delete(cause) => Ok(Resolution::Delete(cause)),
+        Migration::Delete(cause) => {
+            files.delete().map_err(LayerError::from)?;
+            Ok(Restored::Deleted(cause))
+        }
         Migration::Replace(replacement) => {
             let (value, metadata) = round_trip(files, &replacement, |layer, source| {
                 LayerError::ReplacedMetadataDoesNotReadBack { layer, source }
             })?;
             layer.content.metadata = value;
             layer.text = None;
-            Ok(Resolution::Valid { metadata, layer })
+            Ok(Restored::Valid { metadata, layer })
         }
     }
 }

@@ -8,7 +8,7 @@
 use crate::Buildpack;
 use crate::generic::GenericMetadata;
 use crate::layer::error::LayerError;
-use crate::layer::metadata::{self, Migration, Resolution};
+use crate::layer::metadata::{self, Migration, Restored};
 use crate::layer::store::LayerFiles;
 use crate::layer::struct_api::{
     EmptyLayerCause, InspectRestoredAction, IntoAction, InvalidMetadataAction, LayerRef, LayerState,
@@ -35,16 +35,7 @@ where
     RA: IntoAction<InspectRestoredAction, RAC, B::Error>,
 {
     let files = LayerFiles::new(layers_dir, layer_name);
-    let Some(layer) = files.read()? else {
-        return create_layer(
-            files,
-            layers_dir,
-            layer_types,
-            EmptyLayerCause::NewlyCreated,
-        );
-    };
-
-    let resolution = metadata::resolve(&files, layer, |generic| {
+    let restored = metadata::restore(&files, |generic| {
         match invalid_metadata(generic)
             .into_action()
             .map_err(crate::Error::BuildpackError)?
@@ -57,10 +48,17 @@ where
             }
         }
     })?;
-    let (metadata, layer) = match resolution {
-        Resolution::Valid { metadata, layer } => (metadata, layer),
-        Resolution::Delete(cause) => {
-            files.delete().map_err(LayerError::from)?;
+    let (metadata, layer) = match restored {
+        Restored::Valid { metadata, layer } => (metadata, layer),
+        Restored::Absent => {
+            return create_layer(
+                files,
+                layers_dir,
+                layer_types,
+                EmptyLayerCause::NewlyCreated,
+            );
+        }
+        Restored::Deleted(cause) => {
             return create_layer(
                 files,
                 layers_dir,

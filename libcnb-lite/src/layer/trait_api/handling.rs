@@ -17,7 +17,7 @@
 use crate::Buildpack;
 use crate::build::BuildContext;
 use crate::layer::error::LayerError;
-use crate::layer::metadata::{self, Migration, Resolution};
+use crate::layer::metadata::{self, Migration, Restored};
 use crate::layer::store::LayerFiles;
 use crate::layer::trait_api::{
     ExistingLayerStrategy, Layer, LayerData, LayerResult, MetadataMigration,
@@ -36,12 +36,7 @@ pub(crate) fn handle_layer<L: Layer>(
     mut layer: L,
 ) -> HandleResult<L> {
     let files = LayerFiles::new(&context.layers_dir, layer_name);
-    let Some(stored) = files.read()? else {
-        return create_layer(context, files, &mut layer);
-    };
-    let env = files.read_env().map_err(LayerError::from)?;
-
-    let resolution = metadata::resolve(&files, stored, |generic| {
+    let restored = metadata::restore(&files, |generic| {
         match layer
             .migrate_incompatible_metadata(context, generic)
             .map_err(crate::Error::BuildpackError)?
@@ -50,13 +45,13 @@ pub(crate) fn handle_layer<L: Layer>(
             MetadataMigration::ReplaceMetadata(metadata) => Ok(Migration::Replace(metadata)),
         }
     })?;
-    let (metadata, stored) = match resolution {
-        Resolution::Valid { metadata, layer } => (metadata, layer),
-        Resolution::Delete(()) => {
-            files.delete().map_err(LayerError::from)?;
+    let (metadata, stored) = match restored {
+        Restored::Valid { metadata, layer } => (metadata, layer),
+        Restored::Absent | Restored::Deleted(()) => {
             return create_layer(context, files, &mut layer);
         }
     };
+    let env = files.read_env().map_err(LayerError::from)?;
 
     let layer_data = LayerData {
         name: layer_name.clone(),
