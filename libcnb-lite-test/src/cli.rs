@@ -236,9 +236,18 @@ fn print_summary(report: &BuildReport, state: &Path, total: Duration) {
         println!("  {marker:<8} {}@{}", run.id, run.version);
     }
     println!("Layers:");
+    // The first column is as wide as the longest layer identifier, so long buildpack IDs
+    // and layer names don't push the other columns out of line.
+    let name_width = report
+        .layers
+        .iter()
+        .map(|layer| layer.identifier().len())
+        .max()
+        .unwrap_or(0)
+        .max("LAYER".len());
     let row = |cells: [&str; 5]| {
         let line = format!(
-            "  {:<40} {:<20} {:<14} {:<8} {:<8}",
+            "  {:<name_width$} {:<18} {:<12} {:<6} {:<6}",
             cells[0], cells[1], cells[2], cells[3], cells[4]
         );
         println!("{}", line.trim_end());
