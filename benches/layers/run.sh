@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Layer-handling benchmark, libcnb-lite against upstream libcnb 0.30.4:
-#   1. `cargo bench`: µs per layer for create / keep / migrate, one table;
-#   2. `strace -c`: system calls per kept layer, by system call.
+#   1. `cargo bench`: µs per layer for create / keep / migrate through the struct
+#      API and through the deprecated trait API (`trait create` ...), one table;
+#   2. `strace -c`: system calls per layer for each of the six, by system call.
 # Usage: run.sh [--upstream-only] [--layers N] [--iterations K] [--syscall-layers N]
 #   --upstream-only    measure upstream only (without the default cargo feature `lite`);
 #                      `--lite`, which both libraries are measured by default now, is accepted
 #   --layers N         layers per timed run (default 200)
-#   --iterations K     measured runs per operation and library (default 15)
-#   --syscall-layers N restored layers kept under strace (default 1000)
+#   --iterations K     measured runs per scenario and library (default 15)
+#   --syscall-layers N layers handled under strace (default 1000)
 # Honours CARGO_TARGET_DIR. Needs strace: apt-get update && apt-get install -y strace
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -41,8 +42,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # Prints "<syscall> <calls per layer>" lines, total first: strace -c of the
-# operation on $syscall_layers layers minus the same on 0 layers, divided by
-# $syscall_layers. Arguments: library operation.
+# scenario on $syscall_layers layers minus the same on 0 layers, divided by
+# $syscall_layers. Arguments: library scenario (create, ..., trait-keep, ...).
 syscalls_per_layer() {
     rm -rf "$work/layers" "$work/empty"
     mkdir "$work/layers" "$work/empty"
@@ -63,12 +64,12 @@ syscalls_per_layer() {
 echo
 echo "system calls per layer (strace -c, $syscall_layers layers minus 0 layers; target: lite keeps a layer in <= 8)"
 for library in "${libraries[@]}"; do
-    for operation in create keep migrate; do
-        syscalls_per_layer "$library" "$operation" |
-            awk -v label="$library $operation" '
+    for scenario in create keep migrate trait-create trait-keep trait-migrate; do
+        syscalls_per_layer "$library" "$scenario" |
+            awk -v label="$library $scenario" '
                 $1 == "total" { total = $2; next }
                 { calls = calls sprintf(" %s %s,", $1, $2) }
-                END { sub(/,$/, "", calls); printf "%-17s %6s:%s\n", label, total, calls }
+                END { sub(/,$/, "", calls); printf "%-23s %6s:%s\n", label, total, calls }
             '
     done
 done

@@ -1,4 +1,5 @@
-//! `cargo bench`: times create / keep / migrate on upstream libcnb 0.30.4 (and on
+//! `cargo bench`: times create / keep / migrate through the struct API and
+//! through the deprecated trait API on upstream libcnb 0.30.4 (and on
 //! libcnb-lite, the default feature `lite`) in one run and prints one table.
 //!
 //! Options (after `cargo bench --`): `--layers N` (default 200),
@@ -6,12 +7,12 @@
 
 use libcnb_lite_layers_bench::timing::{Samples, micros_per_layer};
 use libcnb_lite_layers_bench::upstream::Upstream;
-use libcnb_lite_layers_bench::{BenchError, Operation, run_once};
+use libcnb_lite_layers_bench::{BenchError, Scenario, run_once};
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Runs one operation once on one library; see [`run_once`].
-type RunOnce = fn(Operation, usize) -> Result<Duration, BenchError>;
+/// Runs one scenario once on one library; see [`run_once`].
+type RunOnce = fn(Scenario, usize) -> Result<Duration, BenchError>;
 
 struct Settings {
     layers: usize,
@@ -88,26 +89,26 @@ fn run() -> Result<(), BenchError> {
     }
     println!("{}", table_line(&header));
 
-    for operation in Operation::ALL {
+    for scenario in Scenario::ALL {
         let mut samples = vec![Samples::default(); libraries.len()];
         for iteration in 0..settings.warmup + settings.iterations {
             // Alternate which library goes first so neither always runs right
             // after the other one's clean-up.
             for offset in 0..libraries.len() {
                 let index = (iteration + offset) % libraries.len();
-                let duration = (libraries[index].1)(operation, settings.layers)?;
+                let duration = (libraries[index].1)(scenario, settings.layers)?;
                 if iteration >= settings.warmup {
                     samples[index].push(duration);
                 }
             }
         }
-        println!("{}", table_line(&row(operation, &samples, settings.layers)));
+        println!("{}", table_line(&row(scenario, &samples, settings.layers)));
     }
     Ok(())
 }
 
-fn row(operation: Operation, samples: &[Samples], layers: usize) -> Vec<String> {
-    let mut row = vec![operation.name().to_owned()];
+fn row(scenario: Scenario, samples: &[Samples], layers: usize) -> Vec<String> {
+    let mut row = vec![scenario.name()];
     let mut medians = Vec::new();
     for library in samples {
         if let (Some(median), Some((fastest, slowest))) = (library.median(), library.range()) {
@@ -122,7 +123,7 @@ fn row(operation: Operation, samples: &[Samples], layers: usize) -> Vec<String> 
     }
     if let [upstream, lite] = medians[..] {
         let ratio = lite.as_secs_f64() / upstream.as_secs_f64();
-        let target = operation.target_ratio();
+        let target = scenario.operation.target_ratio();
         let verdict = if ratio <= target { "met" } else { "MISSED" };
         row.push(format!("{ratio:.2}"));
         row.push(format!("≤ {target:.2} {verdict}"));
@@ -130,14 +131,14 @@ fn row(operation: Operation, samples: &[Samples], layers: usize) -> Vec<String> 
     row
 }
 
-/// One table line: the operation column 9 wide, time columns 21 wide.
+/// One table line: the scenario column 13 wide, time columns 21 wide.
 fn table_line(cells: &[String]) -> String {
     cells
         .iter()
         .enumerate()
         .map(|(column, cell)| {
             if column == 0 {
-                format!("{cell:<9}")
+                format!("{cell:<13}")
             } else {
                 format!("{cell:<21}")
             }

@@ -8,16 +8,24 @@
 use crate::BenchError;
 use crate::fixture::BUILDPACK_TOML;
 use crate::metadata::LayerMetadata;
-use crate::operation::{LAYER_BUILD, LAYER_LAUNCH, LayerApi, Operation};
+use crate::operation::{LAYER_BUILD, LAYER_LAUNCH, LayerApi, Operation, TraitCalls};
 use libcnb_lite::build::{BuildContext, BuildResult, BuildResultBuilder};
 use libcnb_lite::data::buildpack::ComponentBuildpackDescriptor;
 use libcnb_lite::data::buildpack_plan::BuildpackPlan;
 use libcnb_lite::data::layer::LayerName;
+use libcnb_lite::data::layer_content_metadata::LayerTypes;
 use libcnb_lite::detect::{DetectContext, DetectResult, DetectResultBuilder};
 use libcnb_lite::generic::{GenericError, GenericMetadata, GenericPlatform};
 use libcnb_lite::layer::{
     CachedLayerDefinition, EmptyLayerCause, InspectRestoredAction, InvalidMetadataAction,
     LayerState,
+};
+#[expect(
+    deprecated,
+    reason = "the trait-API scenarios measure the deprecated API"
+)]
+use libcnb_lite::layer::{
+    ExistingLayerStrategy, Layer, LayerData, LayerResult, LayerResultBuilder, MetadataMigration,
 };
 use libcnb_lite::{Buildpack, Env, Target};
 use std::path::{Path, PathBuf};
@@ -108,5 +116,85 @@ impl LayerApi for Lite {
             }
         }
         Ok(())
+    }
+
+    #[expect(
+        deprecated,
+        reason = "the trait-API scenarios measure the deprecated API"
+    )]
+    fn handle_trait_layers(
+        context: &Self::Context,
+        layer_names: &[Self::LayerName],
+        operation: Operation,
+    ) -> Result<(), BenchError> {
+        for layer_name in layer_names {
+            let mut calls = TraitCalls::default();
+            let layer =
+                context.handle_layer(layer_name.clone(), BenchLayer { calls: &mut calls })?;
+            let types = layer
+                .content_metadata
+                .types
+                .map(|types| [types.launch, types.build, types.cache]);
+            calls.check(
+                operation,
+                layer_name,
+                types,
+                &layer.content_metadata.metadata,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The benchmark's trait-API layer: the same layer as the struct API's
+/// definition, counting which of its methods `handle_layer` calls.
+#[derive(Debug)]
+struct BenchLayer<'a> {
+    calls: &'a mut TraitCalls,
+}
+
+#[expect(
+    deprecated,
+    reason = "the trait-API scenarios measure the deprecated API"
+)]
+impl Layer for BenchLayer<'_> {
+    type Buildpack = BenchBuildpack;
+    type Metadata = LayerMetadata;
+
+    fn types(&self) -> LayerTypes {
+        LayerTypes {
+            launch: LAYER_LAUNCH,
+            build: LAYER_BUILD,
+            cache: true,
+        }
+    }
+
+    fn create(
+        &mut self,
+        _context: &BuildContext<BenchBuildpack>,
+        _layer_path: &Path,
+    ) -> Result<LayerResult<LayerMetadata>, GenericError> {
+        self.calls.create += 1;
+        LayerResultBuilder::new(LayerMetadata::current()).build()
+    }
+
+    fn existing_layer_strategy(
+        &mut self,
+        _context: &BuildContext<BenchBuildpack>,
+        _layer_data: &LayerData<LayerMetadata>,
+    ) -> Result<ExistingLayerStrategy, GenericError> {
+        self.calls.existing_layer_strategy += 1;
+        Ok(ExistingLayerStrategy::Keep)
+    }
+
+    fn migrate_incompatible_metadata(
+        &mut self,
+        _context: &BuildContext<BenchBuildpack>,
+        metadata: &GenericMetadata,
+    ) -> Result<MetadataMigration<LayerMetadata>, GenericError> {
+        self.calls.migrate_incompatible_metadata += 1;
+        Ok(MetadataMigration::ReplaceMetadata(LayerMetadata::migrate(
+            metadata.as_ref(),
+        )))
     }
 }
