@@ -65,7 +65,16 @@ macro_rules! validated_name {
             }
         }
 
-        // Upstream libcnb-data offers these; kept so code written against it still compiles.
+        // Upstream libcnb-data offers these; kept so code written against it still compiles
+        // (`id.replace('/', "_")`, `let name: &str = &layer_name;`).
+        impl ::std::ops::Deref for $name {
+            type Target = String;
+
+            fn deref(&self) -> &String {
+                &self.0
+            }
+        }
+
         impl AsRef<String> for $name {
             fn as_ref(&self) -> &String {
                 &self.0

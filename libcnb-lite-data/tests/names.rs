@@ -141,3 +141,19 @@ fn known_traversal_attempts_are_rejected() {
         assert!(value.parse::<LayerName>().is_err(), "{value:?}");
     }
 }
+
+/// Code written for libcnb-data uses names as `String`s through `Deref`: `str` and `String`
+/// methods, and `&name` where a `&str` or `&String` is expected.
+#[test]
+fn names_deref_to_string_as_upstream() {
+    let id: BuildpackId = "heroku/ruby".parse().unwrap();
+    assert_eq!(id.replace('/', "_"), "heroku_ruby");
+    let layer: LayerName = "gems".parse().unwrap();
+    let name: &str = &layer;
+    assert_eq!(name, "gems");
+    let process: ProcessType = "web".parse().unwrap();
+    assert!(process.starts_with("we"));
+    let key: ExecDProgramOutputKey = "PATH".parse().unwrap();
+    let key: &String = &key;
+    assert_eq!(key.len(), 4);
+}
