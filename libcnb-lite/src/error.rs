@@ -37,8 +37,9 @@ pub enum Error<E> {
     #[error("{}", SourceChain(.0))]
     LayerError(LayerError),
 
-    /// A process type couldn't be parsed.
-    #[error("invalid process type: {0}")]
+    /// A process type couldn't be parsed. The message is the process type error's, which
+    /// already says "invalid process type".
+    #[error("{0}")]
     ProcessTypeError(ProcessTypeError),
 
     /// The current directory, which is the app directory, couldn't be read.
@@ -161,6 +162,7 @@ impl Display for VarProblem<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use libcnb_lite_data::launch::ProcessType;
     use std::ffi::OsString;
 
     type TestError = Error<String>;
@@ -212,6 +214,16 @@ mod tests {
              layer's files and directories: disk on fire"
         );
         assert!(std::error::Error::source(&error).is_none());
+    }
+
+    #[test]
+    fn process_type_message_says_invalid_process_type_once() {
+        let parse_error = "Jobs Queue".parse::<ProcessType>().unwrap_err();
+        assert_eq!(
+            TestError::from(parse_error).to_string(),
+            "invalid process type `Jobs Queue`: a process type may only contain ASCII letters \
+             and digits, `.`, `_` and `-`"
+        );
     }
 
     #[test]
