@@ -169,12 +169,12 @@ mod tests {
         for key in ["FOO BAR", "FOO.BAR", "FOO/BAR", "FÜCHSCHEN", "🦊", "A=B"] {
             assert_eq!(
                 key.parse::<ExecDProgramOutputKey>().unwrap_err().rule(),
-                ExecDProgramOutputKeyRule::InvalidCharacter,
+                Some(ExecDProgramOutputKeyRule::InvalidCharacter),
                 "{key}"
             );
         }
         let error = "".parse::<ExecDProgramOutputKey>().unwrap_err();
-        assert_eq!(error.rule(), ExecDProgramOutputKeyRule::Empty);
+        assert_eq!(error.rule(), Some(ExecDProgramOutputKeyRule::Empty));
         assert_eq!(
             error.to_string(),
             "invalid exec.d output key ``: an exec.d output key must not be empty"

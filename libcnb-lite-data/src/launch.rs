@@ -326,7 +326,7 @@ pub struct Slice {
 /// assert_eq!(from_dynamic, from_literal);
 ///
 /// let error = "web/1".parse::<ProcessType>().unwrap_err();
-/// assert_eq!(error.rule(), ProcessTypeRule::InvalidCharacter);
+/// assert_eq!(error.rule(), Some(ProcessTypeRule::InvalidCharacter));
 /// # Ok::<(), libcnb_lite_data::launch::ProcessTypeError>(())
 /// ```
 #[derive(Debug, Clone, Eq, PartialEq, Ord, PartialOrd, Hash, Serialize)]
@@ -481,11 +481,11 @@ mod tests {
         for invalid in ["worker/foo", "worker:foo", "worker foo", "wörker"] {
             assert_eq!(
                 invalid.parse::<ProcessType>().unwrap_err().rule(),
-                ProcessTypeRule::InvalidCharacter
+                Some(ProcessTypeRule::InvalidCharacter)
             );
         }
         let error = "".parse::<ProcessType>().unwrap_err();
-        assert_eq!(error.rule(), ProcessTypeRule::Empty);
+        assert_eq!(error.rule(), Some(ProcessTypeRule::Empty));
         assert_eq!(
             error.to_string(),
             "invalid process type ``: a process type must not be empty"

@@ -37,7 +37,7 @@ use crate::newtype::validated_name;
 /// assert_eq!(from_dynamic, from_literal);
 ///
 /// let error = "../etc".parse::<LayerName>().unwrap_err();
-/// assert_eq!(error.rule(), LayerNameRule::PathSeparator);
+/// assert_eq!(error.rule(), Some(LayerNameRule::PathSeparator));
 /// assert_eq!(
 ///     error.to_string(),
 ///     "invalid layer name `../etc`: a layer name must be a single path component, \
@@ -173,7 +173,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn rule_of(value: &str) -> LayerNameRule {
-        value.parse::<LayerName>().unwrap_err().rule()
+        value.parse::<LayerName>().unwrap_err().rule().unwrap()
     }
 
     #[test]

@@ -37,10 +37,7 @@ macro_rules! validated_name {
             fn from_str(value: &str) -> Result<Self, Self::Err> {
                 match Self::validate(value) {
                     Ok(()) => Ok(Self(String::from(value))),
-                    Err(rule) => Err($error {
-                        value: String::from(value),
-                        rule,
-                    }),
+                    Err(_) => Err($error::InvalidValue(String::from(value))),
                 }
             }
         }
@@ -101,26 +98,46 @@ macro_rules! validated_name {
 
         #[doc = concat!("The error returned when a string is not a valid [`", stringify!($name), "`].")]
         ///
-        /// It names the rule that the string broke, see
-        #[doc = concat!("[`", stringify!($error), "::rule`].")]
+        /// Its shape is upstream libcnb-data's, so code that matches or constructs
+        #[doc = concat!("`", stringify!($error), "::InvalidValue(value)` compiles against either.")]
+        /// The message names the rule that the value broke, which
+        #[doc = concat!("[`", stringify!($error), "::rule`]")]
+        /// returns, computed from the value by
+        #[doc = concat!("[`", stringify!($name), "::validate`].")]
         #[derive(::thiserror::Error, Debug, Clone, Eq, PartialEq)]
-        #[error("invalid {} `{}`: {}", $what, .value.escape_debug(), .rule.message())]
-        pub struct $error {
-            value: String,
-            rule: $rule,
+        pub enum $error {
+            /// The rejected string.
+            InvalidValue(String),
         }
 
         impl $error {
             /// The string that was rejected.
             #[must_use]
             pub fn value(&self) -> &str {
-                &self.value
+                match self {
+                    Self::InvalidValue(value) => value,
+                }
             }
 
-            /// The rule that the string broke.
+            /// The rule that the string broke, the first one
+            #[doc = concat!("[`", stringify!($name), "::validate`]")]
+            /// finds.
+            ///
+            /// `None` only for an error constructed by hand around a string that follows every
+            /// rule; parsing never returns one.
             #[must_use]
-            pub fn rule(&self) -> $rule {
-                self.rule
+            pub fn rule(&self) -> Option<$rule> {
+                $name::validate(self.value()).err()
+            }
+        }
+
+        impl ::std::fmt::Display for $error {
+            fn fmt(&self, formatter: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                write!(formatter, "invalid {} `{}`", $what, self.value().escape_debug())?;
+                match self.rule() {
+                    Some(rule) => write!(formatter, ": {}", rule.message()),
+                    None => Ok(()),
+                }
             }
         }
 

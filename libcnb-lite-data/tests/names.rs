@@ -1,10 +1,10 @@
 //! Property tests for the validated names: no input makes a parser panic, parsing agrees with
 //! a plain restatement of each rule, and an accepted layer name is one safe path component.
 
-use libcnb_lite_data::buildpack::BuildpackId;
-use libcnb_lite_data::exec_d::ExecDProgramOutputKey;
-use libcnb_lite_data::launch::ProcessType;
-use libcnb_lite_data::layer::LayerName;
+use libcnb_lite_data::buildpack::{BuildpackId, BuildpackIdError};
+use libcnb_lite_data::exec_d::{ExecDProgramOutputKey, ExecDProgramOutputKeyError};
+use libcnb_lite_data::launch::{ProcessType, ProcessTypeError, ProcessTypeRule};
+use libcnb_lite_data::layer::{LayerName, LayerNameError, LayerNameRule};
 use proptest::prelude::*;
 use std::path::{Component, Path};
 
@@ -59,9 +59,9 @@ proptest! {
             Err(error) => {
                 prop_assert!(!expected_valid);
                 prop_assert_eq!(error.value(), value.as_str());
-                prop_assert_eq!(Err(error.rule()), LayerName::validate(&value));
+                prop_assert_eq!(error.rule(), LayerName::validate(&value).err());
                 prop_assert!(error.to_string().starts_with("invalid layer name `"));
-                prop_assert!(error.to_string().ends_with(error.rule().message()));
+                prop_assert!(error.to_string().ends_with(error.rule().unwrap().message()));
             }
         }
     }
@@ -91,7 +91,7 @@ proptest! {
         let parsed = value.parse::<BuildpackId>();
         prop_assert_eq!(parsed.is_ok(), expected_valid);
         if let Err(error) = parsed {
-            prop_assert_eq!(Err(error.rule()), BuildpackId::validate(&value));
+            prop_assert_eq!(error.rule(), BuildpackId::validate(&value).err());
         }
     }
 
@@ -101,7 +101,7 @@ proptest! {
         let parsed = value.parse::<ProcessType>();
         prop_assert_eq!(parsed.is_ok(), expected_valid);
         if let Err(error) = parsed {
-            prop_assert_eq!(Err(error.rule()), ProcessType::validate(&value));
+            prop_assert_eq!(error.rule(), ProcessType::validate(&value).err());
         }
     }
 
@@ -111,7 +111,7 @@ proptest! {
         let parsed = value.parse::<ExecDProgramOutputKey>();
         prop_assert_eq!(parsed.is_ok(), expected_valid);
         if let Err(error) = parsed {
-            prop_assert_eq!(Err(error.rule()), ExecDProgramOutputKey::validate(&value));
+            prop_assert_eq!(error.rule(), ExecDProgramOutputKey::validate(&value).err());
         }
     }
 
@@ -156,4 +156,46 @@ fn names_deref_to_string_as_upstream() {
     let key: ExecDProgramOutputKey = "PATH".parse().unwrap();
     let key: &String = &key;
     assert_eq!(key.len(), 4);
+}
+
+/// Code written for libcnb-data matches and constructs name errors as
+/// `XError::InvalidValue(String)`; the message and `rule()` come from the value.
+#[test]
+fn name_errors_have_upstreams_shape() {
+    let error = "../etc".parse::<LayerName>().unwrap_err();
+    assert_eq!(error, LayerNameError::InvalidValue(String::from("../etc")));
+    let LayerNameError::InvalidValue(value) = &error;
+    assert_eq!(value, "../etc");
+    assert_eq!(error.rule(), Some(LayerNameRule::PathSeparator));
+
+    let constructed = ProcessTypeError::InvalidValue(String::from("a b"));
+    assert_eq!(constructed.value(), "a b");
+    assert_eq!(constructed.rule(), Some(ProcessTypeRule::InvalidCharacter));
+    assert_eq!(
+        constructed.to_string(),
+        "invalid process type `a b`: a process type may only contain ASCII letters and digits, \
+         `.`, `_` and `-`"
+    );
+    assert_eq!(
+        format!("{constructed:?}"),
+        r#"InvalidValue("a b")"#,
+        "the Debug form is upstream's"
+    );
+
+    assert_eq!(
+        "app".parse::<BuildpackId>().unwrap_err(),
+        BuildpackIdError::InvalidValue(String::from("app"))
+    );
+    assert_eq!(
+        "A=B".parse::<ExecDProgramOutputKey>().unwrap_err(),
+        ExecDProgramOutputKeyError::InvalidValue(String::from("A=B"))
+    );
+}
+
+/// An error constructed by hand around a valid value has no rule to name.
+#[test]
+fn hand_made_error_for_a_valid_value_names_no_rule() {
+    let error = LayerNameError::InvalidValue(String::from("gems"));
+    assert_eq!(error.rule(), None);
+    assert_eq!(error.to_string(), "invalid layer name `gems`");
 }

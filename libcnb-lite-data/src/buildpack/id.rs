@@ -32,7 +32,7 @@ use crate::newtype::validated_name;
 /// assert_eq!(from_dynamic, from_literal);
 ///
 /// let error = "app".parse::<BuildpackId>().unwrap_err();
-/// assert_eq!(error.rule(), BuildpackIdRule::Reserved);
+/// assert_eq!(error.rule(), Some(BuildpackIdRule::Reserved));
 /// # Ok::<(), libcnb_lite_data::buildpack::BuildpackIdError>(())
 /// ```
 #[derive(Debug, Clone, Eq, PartialEq, Ord, PartialOrd, Hash, serde::Serialize)]
@@ -139,7 +139,7 @@ mod tests {
     use super::*;
 
     fn rule_of(value: &str) -> BuildpackIdRule {
-        value.parse::<BuildpackId>().unwrap_err().rule()
+        value.parse::<BuildpackId>().unwrap_err().rule().unwrap()
     }
 
     #[test]
