@@ -202,16 +202,17 @@ mod tests {
     #[test]
     fn layer_errors_print_their_causes() {
         let error = TestError::from(crate::layer::LayerError::from(
-            crate::layer::DeleteLayerError::IoError {
-                layer: libcnb_lite_data::layer_name!("gems"),
-                path: "/layers/bp/gems".into(),
-                source: io::Error::other("disk on fire"),
-            },
+            crate::layer::DeleteLayerError::IoError(crate::fs::in_layer(
+                crate::fs::Operation::Delete,
+                std::path::Path::new("/layers/bp/gems"),
+                &libcnb_lite_data::layer_name!("gems"),
+                io::Error::other("disk on fire"),
+            )),
         ));
         assert_eq!(
             error.to_string(),
-            "couldn't delete /layers/bp/gems of layer `gems`; the build user must own the \
-             layer's files and directories: disk on fire"
+            "couldn't delete /layers/bp/gems of layer `gems`: disk on fire; the build user must \
+             own the layer's files and directories"
         );
         assert!(std::error::Error::source(&error).is_none());
     }

@@ -24,6 +24,7 @@
 //!
 //! Errors name the destination path; see [`at_path`].
 
+use libcnb_lite_data::layer::LayerName;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -172,6 +173,8 @@ fn create_temp_sibling(path: &Path) -> io::Result<(PathBuf, File)> {
 pub(crate) enum Operation {
     Read,
     Write,
+    Create,
+    Delete,
 }
 
 impl fmt::Display for Operation {
@@ -179,27 +182,29 @@ impl fmt::Display for Operation {
         f.write_str(match self {
             Self::Read => "couldn't read",
             Self::Write => "couldn't write",
+            Self::Create => "couldn't create",
+            Self::Delete => "couldn't delete",
         })
     }
 }
 
-/// An I/O error that names the path it happened on; only ever seen inside an [`io::Error`].
+/// An I/O error that names the path it happened on, and the layer if the path belongs to
+/// one; only ever seen inside an [`io::Error`].
 #[derive(Debug)]
 struct PathError {
     operation: Operation,
     path: PathBuf,
+    layer: Option<LayerName>,
     source: io::Error,
 }
 
 impl fmt::Display for PathError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.operation,
-            self.path.display(),
-            self.source
-        )
+        write!(f, "{} {}", self.operation, self.path.display())?;
+        if let Some(layer) = &self.layer {
+            write!(f, " of layer `{layer}`")?;
+        }
+        write!(f, ": {}", self.source)
     }
 }
 
@@ -216,10 +221,7 @@ impl std::error::Error for PathError {
 /// making the message say which file failed: `couldn't read /platform/env/FOO: Permission denied
 /// (os error 13)`. An error that already names a path is returned unchanged.
 pub(crate) fn at_path(operation: Operation, path: &Path, error: io::Error) -> io::Error {
-    if error
-        .get_ref()
-        .is_some_and(|inner| inner.downcast_ref::<PathError>().is_some())
-    {
+    if names_a_path(&error) {
         return error;
     }
     io::Error::new(
@@ -227,33 +229,58 @@ pub(crate) fn at_path(operation: Operation, path: &Path, error: io::Error) -> io
         PathError {
             operation,
             path: path.to_path_buf(),
+            layer: None,
             source: error,
         },
     )
 }
 
-/// Undoes [`at_path`]: the underlying error, for callers whose own error type carries the path.
-pub(crate) fn without_path(error: io::Error) -> io::Error {
-    let names_a_path = error
+/// Wraps `error` so that its message names `path` and `layer`, keeping its
+/// [`io::ErrorKind`]: `couldn't delete /layers/bp/gems of layer `gems`: Permission denied (os
+/// error 13)`.
+///
+/// The layer errors keep upstream's `IoError(io::Error)` shape, so this is where they say which
+/// layer and file failed. An error that already names a path (from [`at_path`], such as the
+/// env file that couldn't be written) keeps that path and operation, and gains the layer.
+pub(crate) fn in_layer(
+    operation: Operation,
+    path: &Path,
+    layer: &LayerName,
+    error: io::Error,
+) -> io::Error {
+    let kind = error.kind();
+    let mut path_error = if names_a_path(&error) {
+        match error
+            .into_inner()
+            .map(<dyn std::error::Error + Send + Sync>::downcast::<PathError>)
+        {
+            Some(Ok(path_error)) => *path_error,
+            // Not reached (checked above), but rebuilding an error beats panicking.
+            Some(Err(inner)) => return io::Error::new(kind, inner),
+            None => return io::Error::from(kind),
+        }
+    } else {
+        PathError {
+            operation,
+            path: path.to_path_buf(),
+            layer: None,
+            source: error,
+        }
+    };
+    path_error.layer.get_or_insert_with(|| layer.clone());
+    io::Error::new(kind, path_error)
+}
+
+fn names_a_path(error: &io::Error) -> bool {
+    error
         .get_ref()
-        .is_some_and(<dyn std::error::Error + Send + Sync>::is::<PathError>);
-    if !names_a_path {
-        return error;
-    }
-    match error
-        .into_inner()
-        .map(<dyn std::error::Error + Send + Sync>::downcast::<PathError>)
-    {
-        Some(Ok(path_error)) => path_error.source,
-        // Not reached (checked above), but rebuilding an error beats panicking.
-        Some(Err(inner)) => io::Error::other(inner),
-        None => io::Error::other("unknown I/O error"),
-    }
+        .is_some_and(<dyn std::error::Error + Send + Sync>::is::<PathError>)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::str::FromStr;
 
     fn dir_entries(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)
@@ -364,6 +391,44 @@ mod tests {
             error
                 .to_string()
                 .starts_with(&format!("couldn't read {}: ", from.display())),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn in_layer_names_the_path_and_layer_and_keeps_the_kind() {
+        let layer = LayerName::from_str("gems").unwrap();
+        let error = in_layer(
+            Operation::Delete,
+            Path::new("/layers/bp/gems"),
+            &layer,
+            io::Error::new(io::ErrorKind::PermissionDenied, "no"),
+        );
+        assert_eq!(error.kind(), io::ErrorKind::PermissionDenied);
+        assert_eq!(
+            error.to_string(),
+            "couldn't delete /layers/bp/gems of layer `gems`: no"
+        );
+
+        // An error that names a path already keeps it and gains the layer, once.
+        let error = at_path(
+            Operation::Write,
+            Path::new("/layers/bp/gems/env/PATH"),
+            io::Error::from(io::ErrorKind::StorageFull),
+        );
+        let error = in_layer(
+            Operation::Write,
+            Path::new("/layers/bp/gems"),
+            &layer,
+            error,
+        );
+        let other = LayerName::from_str("other").unwrap();
+        let error = in_layer(Operation::Read, Path::new("/x"), &other, error);
+        assert_eq!(error.kind(), io::ErrorKind::StorageFull);
+        assert!(
+            error
+                .to_string()
+                .starts_with("couldn't write /layers/bp/gems/env/PATH of layer `gems`: "),
             "{error}"
         );
     }

@@ -1,12 +1,17 @@
 //! The errors of layer handling.
 //!
-//! Variant names are upstream libcnb's where upstream has the case. Every variant names the
-//! layer, every I/O failure also the path, and messages end with what the buildpack author can
-//! do when there is something to do. The underlying error is the
-//! [`source`](std::error::Error::source), never repeated in the message;
-//! [`Error::LayerError`](crate::Error::LayerError) prints the whole chain.
+//! Every enum, variant and field shape is upstream libcnb's, so code written for libcnb that
+//! matches or constructs these errors compiles. The information upstream's messages lack goes
+//! into the payloads libcnb-lite builds: an I/O error's message names the path and the layer
+//! (`couldn't write /layers/bp/gems/env/PATH of layer `gems`: ...`) and keeps the
+//! [`io::ErrorKind`], and a TOML error's message names the layer and says what to do, followed
+//! by the TOML error's own text. The messages end with what the buildpack author can do when
+//! there is something to do; [`Error::LayerError`](crate::Error::LayerError) prints the whole
+//! chain.
 
+use crate::toml_file::TomlFileError;
 use libcnb_lite_data::layer::LayerName;
+use std::fmt::{self, Display};
 use std::io;
 use std::path::PathBuf;
 
@@ -15,24 +20,30 @@ use std::path::PathBuf;
 /// # Examples
 ///
 /// ```
-/// use libcnb_lite::data::layer_name;
 /// use libcnb_lite::layer::{DeleteLayerError, LayerError};
 /// use std::io;
 ///
-/// let error = LayerError::from(DeleteLayerError::IoError {
-///     layer: layer_name!("ruby"),
-///     path: "/layers/ruby-bp/ruby".into(),
-///     source: io::Error::from(io::ErrorKind::PermissionDenied),
-/// });
+/// // What libcnb-lite returns names the layer and the path inside the `io::Error`.
+/// let error = LayerError::from(DeleteLayerError::IoError(io::Error::new(
+///     io::ErrorKind::PermissionDenied,
+///     "couldn't delete /layers/ruby-bp/ruby of layer `ruby`: permission denied",
+/// )));
 /// assert_eq!(
 ///     error.to_string(),
-///     "couldn't delete /layers/ruby-bp/ruby of layer `ruby`; the build user must own the \
-///      layer's files and directories"
+///     "couldn't delete /layers/ruby-bp/ruby of layer `ruby`: permission denied; the build \
+///      user must own the layer's files and directories"
 /// );
+/// match &error {
+///     LayerError::DeleteLayerError(DeleteLayerError::IoError(io_error)) => {
+///         assert_eq!(io_error.kind(), io::ErrorKind::PermissionDenied);
+///     }
+///     other => panic!("{other}"),
+/// }
 /// ```
 #[derive(Debug, thiserror::Error)]
 pub enum LayerError {
-    /// Reading the layer from disk failed.
+    /// Reading the layer from disk failed, or its metadata doesn't deserialize as the layer's
+    /// metadata type.
     #[error(transparent)]
     ReadLayerError(#[from] ReadLayerError),
 
@@ -46,62 +57,25 @@ pub enum LayerError {
 
     /// The `metadata` of a restored layer is neither the layer's metadata type nor a table, so it
     /// can't be passed to the invalid-metadata callback as
-    /// [`GenericMetadata`](crate::generic::GenericMetadata).
-    #[error(
-        "the metadata of layer `{layer}` in {} is a {found}, not a table, so it can't be passed \
-         to the invalid-metadata callback; fix the file or delete the layer",
-        path.display()
-    )]
-    CouldNotReadGenericLayerMetadata {
-        /// The layer.
-        layer: LayerName,
-        /// Its `<layer>.toml`.
-        path: PathBuf,
-        /// The TOML type the metadata has instead, such as `integer`.
-        found: &'static str,
-    },
+    /// [`GenericMetadata`](crate::generic::GenericMetadata). The
+    /// [`TomlFileError::TomlDeserializationError`] names the layer and its `<layer>.toml`.
+    #[error("{}", TomlFileErrorText(.0))]
+    CouldNotReadGenericLayerMetadata(TomlFileError),
 
-    /// The metadata returned by `ReplaceMetadata` doesn't deserialize as the layer's metadata
-    /// type. Upstream libcnb would ask again forever; this is an error instead.
-    #[error(
-        "the metadata returned by `ReplaceMetadata` for layer `{layer}` doesn't deserialize as \
-         the layer's metadata type; make the type's `Serialize` and `Deserialize` agree"
-    )]
-    ReplacedMetadataDoesNotReadBack {
-        /// The layer.
-        layer: LayerName,
-        /// Why the serialized metadata doesn't deserialize.
-        source: Box<toml::de::Error>,
-    },
+    /// Never returned by libcnb-lite; kept so code written for libcnb compiles. (Upstream reads
+    /// a layer back after creating it; libcnb-lite doesn't need to.)
+    #[error("couldn't read layer `{0}` after creating it")]
+    CouldNotReadLayerAfterCreate(LayerName),
 
-    /// The metadata of a trait API [`LayerResult`](crate::layer::LayerResult) doesn't
-    /// deserialize as the layer's metadata type, so the layer couldn't be read back.
-    #[error(
-        "the metadata of the `LayerResult` for layer `{layer}` doesn't deserialize as the \
-         layer's metadata type; make the type's `Serialize` and `Deserialize` agree"
-    )]
-    LayerResultMetadataDoesNotReadBack {
-        /// The layer.
-        layer: LayerName,
-        /// Why the serialized metadata doesn't deserialize.
-        source: Box<toml::de::Error>,
-    },
+    /// Never returned by libcnb-lite, whose I/O errors are [`ReadLayerError::IoError`],
+    /// [`WriteLayerError::IoError`] or [`DeleteLayerError::IoError`]; kept so code written for
+    /// libcnb compiles.
+    #[error(transparent)]
+    IoError(#[from] io::Error),
 
-    /// The metadata of a restored layer kept with the trait API's
-    /// [`ExistingLayerStrategy::Keep`](crate::layer::ExistingLayerStrategy::Keep) doesn't
-    /// deserialize as the layer's metadata type once serialized, so it couldn't be written
-    /// back (upstream writes it and then fails to read the layer back).
-    #[error(
-        "the metadata of layer `{layer}`, kept with `ExistingLayerStrategy::Keep`, doesn't \
-         deserialize as the layer's metadata type once serialized; make the type's `Serialize` \
-         and `Deserialize` agree"
-    )]
-    KeptMetadataDoesNotReadBack {
-        /// The layer.
-        layer: LayerName,
-        /// Why the serialized metadata doesn't deserialize.
-        source: Box<toml::de::Error>,
-    },
+    /// Never returned by libcnb-lite; kept so code written for libcnb compiles.
+    #[error("unexpected missing layer")]
+    UnexpectedMissingLayer,
 }
 
 impl From<WriteLayerMetadataError> for LayerError {
@@ -126,32 +100,21 @@ impl From<ReplaceLayerExecdProgramsError> for LayerError {
 #[derive(Debug, thiserror::Error)]
 pub enum ReadLayerError {
     /// `<layer>.toml` isn't TOML, has top-level keys other than `types` and `metadata`, or its
-    /// `[types]` aren't booleans named `launch`, `build` and `cache`.
-    #[error(
-        "couldn't parse {}, the content metadata of layer `{layer}`: it must be TOML with only \
-         a `[types]` table (launch, build and cache booleans) and a `[metadata]` table; fix the \
-         file or delete the layer",
-        path.display()
-    )]
-    LayerContentMetadataParseError {
-        /// The layer.
-        layer: LayerName,
-        /// Its `<layer>.toml`.
-        path: PathBuf,
-        /// The parse error (boxed: it is large, and errors are returned on every path).
-        source: Box<toml::de::Error>,
-    },
+    /// `[types]` aren't booleans named `launch`, `build` and `cache`; or metadata that is about
+    /// to be written doesn't deserialize as the layer's metadata type (a `ReplaceMetadata`, a
+    /// trait API `LayerResult` or metadata kept with `ExistingLayerStrategy::Keep`: upstream
+    /// writes it and then fails to read the layer back with this error, or, for
+    /// `ReplaceMetadata`, asks again forever).
+    ///
+    /// The TOML error's message names the layer and the file and says what to do, followed by
+    /// the parser's own text.
+    #[error("{}", TomlText(.0))]
+    LayerContentMetadataParseError(toml::de::Error),
 
-    /// A file or directory of the layer couldn't be read.
-    #[error("couldn't read {} of layer `{layer}`", path.display())]
-    IoError {
-        /// The layer.
-        layer: LayerName,
-        /// The file or directory that couldn't be read.
-        path: PathBuf,
-        /// The I/O error.
-        source: io::Error,
-    },
+    /// A file or directory of the layer couldn't be read. The I/O error's message names it and
+    /// the layer.
+    #[error(transparent)]
+    IoError(#[from] io::Error),
 }
 
 /// An error while writing a layer to disk.
@@ -169,112 +132,61 @@ pub enum WriteLayerError {
     #[error(transparent)]
     ReplaceLayerExecdProgramsError(#[from] ReplaceLayerExecdProgramsError),
 
-    /// The layer directory couldn't be created, or its environment couldn't be written.
-    #[error("couldn't write layer `{layer}` at {}", path.display())]
-    IoError {
-        /// The layer.
-        layer: LayerName,
-        /// The layer directory.
-        path: PathBuf,
-        /// The I/O error (naming the file, for env files).
-        source: io::Error,
-    },
+    /// The layer directory couldn't be created, or its environment couldn't be written. The
+    /// I/O error's message names the directory or file and the layer.
+    #[error(transparent)]
+    IoError(#[from] io::Error),
 }
 
 /// An error while writing a layer's content metadata, `<layer>.toml`.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteLayerMetadataError {
-    /// The file couldn't be written.
-    #[error("couldn't write {}, the content metadata of layer `{layer}`", path.display())]
-    IoError {
-        /// The layer.
-        layer: LayerName,
-        /// Its `<layer>.toml`.
-        path: PathBuf,
-        /// The I/O error.
-        source: io::Error,
-    },
+    /// The file couldn't be written. The I/O error's message names it and the layer.
+    #[error(transparent)]
+    IoError(#[from] io::Error),
 
-    /// The metadata can't be represented as TOML.
-    #[error(
-        "couldn't serialize the metadata of layer `{layer}` as TOML; use a struct or a map with \
-         string keys, and no `None` inside arrays"
-    )]
-    TomlSerializationError {
-        /// The layer.
-        layer: LayerName,
-        /// The serialization error.
-        source: toml::ser::Error,
-    },
+    /// The metadata can't be represented as TOML
+    /// ([`TomlFileError::TomlSerializationError`], whose message names the layer).
+    #[error("{}", TomlFileErrorText(.0))]
+    TomlFileError(#[from] TomlFileError),
 }
 
 /// An error while replacing a layer's SBOM files, `<layer>.sbom.<format>.json`.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplaceLayerSbomsError {
     /// The layer has no directory.
-    #[error(
-        "layer `{layer}` has no directory at {}, so its SBOMs can't be written",
-        path.display()
-    )]
-    MissingLayer {
-        /// The layer.
-        layer: LayerName,
-        /// The missing layer directory.
-        path: PathBuf,
-    },
+    #[error("layer `{0}` has no directory, so its SBOMs can't be written")]
+    MissingLayer(LayerName),
 
-    /// An SBOM file couldn't be removed or written.
-    #[error("couldn't replace {}, an SBOM of layer `{layer}`", path.display())]
-    IoError {
-        /// The layer.
-        layer: LayerName,
-        /// The SBOM file.
-        path: PathBuf,
-        /// The I/O error.
-        source: io::Error,
-    },
+    /// An SBOM file couldn't be removed or written. The I/O error's message names it and the
+    /// layer.
+    #[error(transparent)]
+    IoError(#[from] io::Error),
 }
 
 /// An error while replacing a layer's exec.d programs, `<layer>/exec.d/<name>`.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplaceLayerExecdProgramsError {
-    /// `exec.d` couldn't be removed or created, or a program couldn't be copied into it.
-    #[error("couldn't replace the exec.d programs of layer `{layer}` at {}", path.display())]
-    IoError {
-        /// The layer.
-        layer: LayerName,
-        /// The `exec.d` directory or the program being copied into it.
-        path: PathBuf,
-        /// The I/O error.
-        source: io::Error,
-    },
+    /// `exec.d` couldn't be removed or created, or a program couldn't be copied into it. The
+    /// I/O error's message names the path and the layer.
+    #[error(transparent)]
+    IoError(#[from] io::Error),
 
     /// A program to copy into the layer doesn't exist.
     #[error(
-        "couldn't find the exec.d program {} for layer `{layer}`; check that the buildpack \
-         package contains it (see `additional_buildpack_binary_path!`)",
-        path.display()
+        "couldn't find the exec.d program {}; check that the buildpack package contains it (see \
+         `additional_buildpack_binary_path!`)",
+        .0.display()
     )]
-    MissingExecDFile {
-        /// The layer.
-        layer: LayerName,
-        /// The missing program.
-        path: PathBuf,
-    },
+    MissingExecDFile(PathBuf),
 
     /// The layer has no directory.
-    #[error(
-        "layer `{layer}` has no directory at {}, so exec.d programs can't be added to it",
-        path.display()
-    )]
-    MissingLayer {
-        /// The layer.
-        layer: LayerName,
-        /// The missing layer directory.
-        path: PathBuf,
-    },
+    #[error("layer `{0}` has no directory, so exec.d programs can't be added to it")]
+    MissingLayer(LayerName),
 
-    /// A program name isn't a file name: it would be copied outside `exec.d`.
+    /// A program name isn't a file name: it would be copied outside `exec.d` (upstream copies
+    /// it there). Upstream code can't name this enum, so the extra variant breaks no match
+    /// written for libcnb.
     #[error(
         "invalid exec.d program name {name:?} for layer `{layer}`: it must be a single path \
          component (not empty, `.` or `..`, and without `/`, `\\` or NUL)"
@@ -290,20 +202,85 @@ pub enum ReplaceLayerExecdProgramsError {
 /// An error while deleting a layer.
 #[derive(Debug, thiserror::Error)]
 pub enum DeleteLayerError {
-    /// A file or directory of the layer couldn't be removed.
-    #[error(
-        "couldn't delete {} of layer `{layer}`; the build user must own the layer's files and \
-         directories",
-        path.display()
-    )]
-    IoError {
-        /// The layer.
-        layer: LayerName,
-        /// The layer directory, `<layer>.toml` or SBOM file being removed.
-        path: PathBuf,
-        /// The I/O error.
-        source: io::Error,
-    },
+    /// A file or directory of the layer couldn't be removed. The I/O error's message names it
+    /// and the layer.
+    #[error("{0}; the build user must own the layer's files and directories")]
+    IoError(io::Error),
+}
+
+impl From<io::Error> for DeleteLayerError {
+    fn from(error: io::Error) -> Self {
+        Self::IoError(error)
+    }
+}
+
+/// Metadata that doesn't deserialize as the layer's metadata type once serialized, checked
+/// before it is written (upstream reads the layer back after writing it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ReadBack {
+    /// The replacement from `ReplaceMetadata`, in either API.
+    ReplacedMetadata,
+    /// The metadata of a trait API `LayerResult`.
+    LayerResult,
+    /// Restored metadata kept with the trait API's `ExistingLayerStrategy::Keep`.
+    KeptMetadata,
+}
+
+impl ReadBack {
+    /// The error: [`ReadLayerError::LayerContentMetadataParseError`], as upstream's read back
+    /// fails, with a message naming the layer and what to do.
+    pub(crate) fn error(self, layer: &LayerName, source: &toml::de::Error) -> LayerError {
+        const AGREE: &str = "make the type's `Serialize` and `Deserialize` agree";
+        let context = match self {
+            Self::ReplacedMetadata => format!(
+                "the metadata returned by `ReplaceMetadata` for layer `{layer}` doesn't \
+                 deserialize as the layer's metadata type; {AGREE}"
+            ),
+            Self::LayerResult => format!(
+                "the metadata of the `LayerResult` for layer `{layer}` doesn't deserialize as the \
+                 layer's metadata type; {AGREE}"
+            ),
+            Self::KeptMetadata => format!(
+                "the metadata of layer `{layer}`, kept with `ExistingLayerStrategy::Keep`, \
+                 doesn't deserialize as the layer's metadata type once serialized; {AGREE}"
+            ),
+        };
+        ReadLayerError::LayerContentMetadataParseError(de_error(context, source)).into()
+    }
+}
+
+/// A TOML deserialization error whose message is `context`, then `source`'s text: upstream's
+/// variants hold a bare [`toml::de::Error`], so the layer and path go into its message.
+pub(crate) fn de_error(context: impl Display, source: &toml::de::Error) -> toml::de::Error {
+    <toml::de::Error as serde::de::Error>::custom(format_args!("{context}: {}", TomlText(source)))
+}
+
+/// A TOML serialization error whose message is `context`, then `source`'s text.
+pub(crate) fn ser_error(context: impl Display, source: &toml::ser::Error) -> toml::ser::Error {
+    <toml::ser::Error as serde::ser::Error>::custom(format_args!("{context}: {source}"))
+}
+
+/// A `toml::de::Error`'s text without the line feed it ends with.
+struct TomlText<'a>(&'a toml::de::Error);
+
+impl Display for TomlText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.to_string().trim_end())
+    }
+}
+
+/// The text of a [`TomlFileError`] that holds a TOML error naming the layer: that error's
+/// text, without the generic "couldn't deserialize TOML" prefix.
+struct TomlFileErrorText<'a>(&'a TomlFileError);
+
+impl Display for TomlFileErrorText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            TomlFileError::IoError(error) => error.fmt(f),
+            TomlFileError::TomlDeserializationError(error) => TomlText(error).fmt(f),
+            TomlFileError::TomlSerializationError(error) => error.fmt(f),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -313,38 +290,79 @@ mod tests {
     use std::error::Error as _;
 
     #[test]
-    fn messages_name_the_layer_and_path_without_repeating_the_source() {
+    fn context_goes_before_the_toml_errors_own_text() {
         let source = toml::from_str::<toml::Table>("[types").unwrap_err();
         let source_text = source.to_string();
-        let error = LayerError::from(ReadLayerError::LayerContentMetadataParseError {
-            layer: layer_name!("gems"),
-            path: PathBuf::from("/layers/bp/gems.toml"),
-            source: Box::new(source),
-        });
+        let error = LayerError::from(ReadLayerError::LayerContentMetadataParseError(de_error(
+            "couldn't parse /layers/bp/gems.toml, the content metadata of layer `gems`",
+            &source,
+        )));
 
-        let message = error.to_string();
         assert_eq!(
-            message,
-            "couldn't parse /layers/bp/gems.toml, the content metadata of layer `gems`: it must \
-             be TOML with only a `[types]` table (launch, build and cache booleans) and a \
-             `[metadata]` table; fix the file or delete the layer"
+            error.to_string(),
+            format!(
+                "couldn't parse /layers/bp/gems.toml, the content metadata of layer `gems`: {}",
+                source_text.trim_end()
+            )
         );
-        assert_eq!(error.source().unwrap().to_string(), source_text);
+        assert!(source_text.contains("line 1"), "{source_text}");
+        assert!(error.source().is_none());
+    }
+
+    #[test]
+    fn read_back_errors_are_upstreams_parse_error_naming_the_layer() {
+        let source = toml::from_str::<toml::Table>("x = ").unwrap_err();
+        let error = ReadBack::ReplacedMetadata.error(&layer_name!("cache"), &source);
+        assert!(
+            matches!(
+                &error,
+                LayerError::ReadLayerError(ReadLayerError::LayerContentMetadataParseError(_))
+            ),
+            "{error:?}"
+        );
+        assert!(
+            error.to_string().starts_with(
+                "the metadata returned by `ReplaceMetadata` for layer `cache` doesn't deserialize \
+                 as the layer's metadata type; make the type's `Serialize` and `Deserialize` \
+                 agree: "
+            ),
+            "{error}"
+        );
+        assert!(!error.to_string().ends_with('\n'));
     }
 
     #[test]
     fn wrappers_are_transparent() {
-        let error = LayerError::from(WriteLayerError::from(
-            ReplaceLayerSbomsError::MissingLayer {
-                layer: layer_name!("gems"),
-                path: PathBuf::from("/layers/bp/gems"),
-            },
+        let error = LayerError::from(WriteLayerError::from(ReplaceLayerSbomsError::MissingLayer(
+            layer_name!("gems"),
+        )));
+        assert_eq!(
+            error.to_string(),
+            "layer `gems` has no directory, so its SBOMs can't be written"
+        );
+        assert!(error.source().is_none());
+
+        let error = LayerError::from(WriteLayerError::from(io::Error::other(
+            "couldn't write /layers/bp/gems/env/PATH of layer `gems`: disk full",
+        )));
+        assert_eq!(
+            error.to_string(),
+            "couldn't write /layers/bp/gems/env/PATH of layer `gems`: disk full"
+        );
+    }
+
+    #[test]
+    fn serialization_errors_print_without_the_generic_prefix() {
+        let error = WriteLayerMetadataError::TomlFileError(TomlFileError::TomlSerializationError(
+            ser_error(
+                "couldn't serialize the metadata of layer `l` as TOML",
+                &<toml::ser::Error as serde::ser::Error>::custom("unsupported None value"),
+            ),
         ));
         assert_eq!(
             error.to_string(),
-            "layer `gems` has no directory at /layers/bp/gems, so its SBOMs can't be written"
+            "couldn't serialize the metadata of layer `l` as TOML: unsupported None value"
         );
-        assert!(error.source().is_none());
     }
 
     #[test]

@@ -4,9 +4,9 @@
 //! if the invalid-metadata callback says so), for both layer APIs.
 
 use crate::generic::{GenericMetadata, deserialize_tolerating_floats};
-use crate::layer::error::{LayerError, WriteLayerMetadataError};
+use crate::layer::error::{LayerError, ReadBack, WriteLayerMetadataError};
 use crate::layer::store::{LayerFiles, StoredLayer};
-use libcnb_lite_data::layer::LayerName;
+use crate::toml_file::TomlFileError;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -44,10 +44,7 @@ pub(crate) fn to_value<M: Serialize>(
                 .as_table_mut()
                 .and_then(|table| table.remove("metadata"))
         })
-        .map_err(|source| WriteLayerMetadataError::TomlSerializationError {
-            layer: files.name().clone(),
-            source,
-        })
+        .map_err(|error| files.serialization_error(&error))
 }
 
 /// Serializes `metadata` as the `[metadata]` value and deserializes that as `M` again, as
@@ -56,16 +53,17 @@ pub(crate) fn to_value<M: Serialize>(
 ///
 /// # Errors
 ///
-/// [`LayerError::WriteLayerError`] if `metadata` doesn't serialize, and the error `read_back`
-/// makes of the layer's name and the deserialization error if it doesn't read back.
+/// [`LayerError::WriteLayerError`] if `metadata` doesn't serialize, and `read_back`'s
+/// [`ReadLayerError::LayerContentMetadataParseError`](crate::layer::ReadLayerError::LayerContentMetadataParseError)
+/// if it doesn't read back.
 pub(crate) fn round_trip<M: Serialize + DeserializeOwned>(
     files: &LayerFiles<'_>,
     metadata: &M,
-    read_back: impl FnOnce(LayerName, Box<toml::de::Error>) -> LayerError,
+    read_back: ReadBack,
 ) -> Result<(Option<toml::Value>, M), LayerError> {
     let value = to_value(files, metadata)?;
-    let metadata = deserialize::<M>(value.as_ref())
-        .map_err(|source| read_back(files.name().clone(), Box::new(source)))?;
+    let metadata =
+        deserialize::<M>(value.as_ref()).map_err(|error| read_back.error(files.name(), &error))?;
     Ok((value, metadata))
 }
 
@@ -94,7 +92,8 @@ pub(crate) enum Restored<M, C> {
 /// unless it is [`Restored::Valid`].
 ///
 /// A replacement is checked in memory: it must read back as `M` (otherwise
-/// [`LayerError::ReplacedMetadataDoesNotReadBack`] instead of upstream's endless recursion),
+/// [`ReadLayerError::LayerContentMetadataParseError`](crate::layer::ReadLayerError::LayerContentMetadataParseError)
+/// naming the layer and `ReplaceMetadata`, instead of upstream's endless recursion),
 /// and nothing is written yet, so the caller writes `<layer>.toml` once.
 ///
 /// # Errors
@@ -119,11 +118,21 @@ where
         None => None,
         Some(toml::Value::Table(table)) => Some(table.clone()),
         Some(other) => {
-            return Err(LayerError::CouldNotReadGenericLayerMetadata {
-                layer: files.name().clone(),
-                path: files.toml_path(),
-                found: other.type_str(),
-            }
+            let found = other.type_str();
+            let article = if found.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            let message = format!(
+                "the metadata of layer `{}` in {} is {article} {found}, not a table, so it can't \
+                 be passed to the invalid-metadata callback; fix the file or delete the layer",
+                files.name(),
+                files.toml_path().display(),
+            );
+            return Err(LayerError::CouldNotReadGenericLayerMetadata(
+                TomlFileError::TomlDeserializationError(serde::de::Error::custom(message)),
+            )
             .into());
         }
     };
@@ -134,9 +143,7 @@ where
             Ok(Restored::Deleted(cause))
         }
         Migration::Replace(replacement) => {
-            let (value, metadata) = round_trip(files, &replacement, |layer, source| {
-                LayerError::ReplacedMetadataDoesNotReadBack { layer, source }
-            })?;
+            let (value, metadata) = round_trip(files, &replacement, ReadBack::ReplacedMetadata)?;
             layer.content.metadata = value;
             layer.text = None;
             Ok(Restored::Valid { metadata, layer })

@@ -112,8 +112,9 @@
 //! - deleting a layer removes symbolic links, never what they point to, even when the layer
 //!   directory itself is one, and copes with read-only files and directories;
 //! - deleting a layer also deletes its SBOMs, and a new layer has none;
-//! - a `ReplaceMetadata` that doesn't deserialize as `M` is an error
-//!   ([`LayerError::ReplacedMetadataDoesNotReadBack`]), not endless recursion;
+//! - a `ReplaceMetadata` that doesn't deserialize as `M` is an error naming the layer
+//!   ([`ReadLayerError::LayerContentMetadataParseError`], what upstream returns when a layer
+//!   doesn't read back), not endless recursion;
 //! - metadata whose integers came back as floats from the lifecycle's JSON round trip (`1.0`)
 //!   still deserializes into integer fields, as with
 //!   [`deserialize_restored`](crate::generic::deserialize_restored);

@@ -22,15 +22,16 @@
 //! checks the directory (`statx`), and writes `<name>.toml` at most once (`open`, `write`,
 //! `close`, `rename`; nothing if the bytes are unchanged): eight system calls.
 
-use crate::fs::{copy_atomically, read_small_file, without_path, write_atomically};
+use crate::fs::{Operation, copy_atomically, in_layer, read_small_file, write_atomically};
 use crate::internals::is_valid_binary_target_name;
 use crate::layer::delete::remove_tree;
 use crate::layer::error::{
     DeleteLayerError, LayerError, ReadLayerError, ReplaceLayerExecdProgramsError,
-    ReplaceLayerSbomsError, WriteLayerError, WriteLayerMetadataError,
+    ReplaceLayerSbomsError, WriteLayerError, WriteLayerMetadataError, de_error, ser_error,
 };
 use crate::layer_env::LayerEnv;
 use crate::sbom::{Sbom, cnb_sbom_path, write_sboms};
+use crate::toml_file::TomlFileError;
 use libcnb_lite_data::layer::LayerName;
 use libcnb_lite_data::layer_content_metadata::LayerContentMetadata;
 use libcnb_lite_data::sbom::SBOM_FORMATS;
@@ -91,7 +92,7 @@ impl<'a> LayerFiles<'a> {
         let bytes = match read_small_file(&toml_path) {
             Ok(bytes) => Some(bytes),
             Err(error) if error.kind() == io::ErrorKind::NotFound => None,
-            Err(source) => return Err(self.read_error(toml_path, source).into()),
+            Err(error) => return Err(self.read_error(&toml_path, error).into()),
         };
 
         let dir = self.dir();
@@ -104,7 +105,7 @@ impl<'a> LayerFiles<'a> {
                 self.remove_sboms()?;
                 return Ok(None);
             }
-            Err(source) => return Err(self.read_error(dir, source).into()),
+            Err(error) => return Err(self.read_error(&dir, error).into()),
         }
 
         let Some(bytes) = bytes else {
@@ -116,12 +117,17 @@ impl<'a> LayerFiles<'a> {
                 text: None,
             }));
         };
-        let content = toml::from_slice::<RawContentMetadata>(&bytes).map_err(|source| {
-            ReadLayerError::LayerContentMetadataParseError {
-                layer: self.name.clone(),
-                path: toml_path,
-                source: Box::new(source),
-            }
+        let content = toml::from_slice::<RawContentMetadata>(&bytes).map_err(|error| {
+            ReadLayerError::LayerContentMetadataParseError(de_error(
+                format_args!(
+                    "couldn't parse {}, the content metadata of layer `{}`: it must be TOML with \
+                     only a `[types]` table (launch, build and cache booleans) and a \
+                     `[metadata]` table; fix the file or delete the layer",
+                    toml_path.display(),
+                    self.name
+                ),
+                &error,
+            ))
         })?;
         Ok(Some(StoredLayer {
             content,
@@ -130,12 +136,8 @@ impl<'a> LayerFiles<'a> {
         }))
     }
 
-    fn read_error(&self, path: PathBuf, source: io::Error) -> ReadLayerError {
-        ReadLayerError::IoError {
-            layer: self.name.clone(),
-            path,
-            source,
-        }
+    fn read_error(&self, path: &Path, error: io::Error) -> ReadLayerError {
+        ReadLayerError::IoError(in_layer(Operation::Read, path, self.name, error))
     }
 
     /// Creates the layer directory (and the layers directory, if missing). A dangling symbolic
@@ -143,7 +145,7 @@ impl<'a> LayerFiles<'a> {
     ///
     /// # Errors
     ///
-    /// [`WriteLayerError::IoError`] naming the directory.
+    /// [`WriteLayerError::IoError`] naming the directory and the layer.
     pub(crate) fn create_dir(&self) -> Result<(), WriteLayerError> {
         let dir = self.dir();
         let result = match fs::create_dir(&dir) {
@@ -154,10 +156,8 @@ impl<'a> LayerFiles<'a> {
             Err(error) if error.kind() == io::ErrorKind::NotFound => fs::create_dir_all(&dir),
             result => result,
         };
-        result.map_err(|source| WriteLayerError::IoError {
-            layer: self.name.clone(),
-            path: dir,
-            source,
+        result.map_err(|error| {
+            WriteLayerError::IoError(in_layer(Operation::Create, &dir, self.name, error))
         })
     }
 
@@ -173,22 +173,28 @@ impl<'a> LayerFiles<'a> {
         content: &LayerContentMetadata<M>,
         on_disk: Option<&str>,
     ) -> Result<(), WriteLayerMetadataError> {
-        let text = toml::to_string(content).map_err(|source| {
-            WriteLayerMetadataError::TomlSerializationError {
-                layer: self.name.clone(),
-                source,
-            }
-        })?;
+        let text = toml::to_string(content).map_err(|error| self.serialization_error(&error))?;
         if on_disk == Some(text.as_str()) {
             return Ok(());
         }
 
         let path = self.toml_path();
-        write_atomically(&path, text).map_err(|source| WriteLayerMetadataError::IoError {
-            layer: self.name.clone(),
-            path,
-            source: without_path(source),
+        write_atomically(&path, text).map_err(|error| {
+            WriteLayerMetadataError::IoError(in_layer(Operation::Write, &path, self.name, error))
         })
+    }
+
+    /// [`WriteLayerMetadataError::TomlFileError`] for metadata that can't be represented as
+    /// TOML, naming the layer.
+    pub(crate) fn serialization_error(&self, error: &toml::ser::Error) -> WriteLayerMetadataError {
+        WriteLayerMetadataError::TomlFileError(TomlFileError::TomlSerializationError(ser_error(
+            format_args!(
+                "couldn't serialize the metadata of layer `{}` as TOML; use a struct or a map \
+                 with string keys, and no `None` inside arrays",
+                self.name
+            ),
+            error,
+        )))
     }
 
     /// Deletes the layer: its directory (never following a symbolic link, whether the
@@ -200,11 +206,7 @@ impl<'a> LayerFiles<'a> {
     /// [`DeleteLayerError`] naming the path that couldn't be removed.
     pub(crate) fn delete(&self) -> Result<(), DeleteLayerError> {
         let dir = self.dir();
-        remove_tree(&dir).map_err(|source| DeleteLayerError::IoError {
-            layer: self.name.clone(),
-            path: dir,
-            source,
-        })?;
+        remove_tree(&dir).map_err(|error| self.delete_error(&dir, error))?;
         self.remove_file(&self.toml_path())?;
         self.remove_sboms()
     }
@@ -219,14 +221,14 @@ impl<'a> LayerFiles<'a> {
     fn remove_file(&self, path: &Path) -> Result<(), DeleteLayerError> {
         match fs::remove_file(path) {
             Err(error) if error.kind() != io::ErrorKind::NotFound => {
-                Err(DeleteLayerError::IoError {
-                    layer: self.name.clone(),
-                    path: path.to_path_buf(),
-                    source: error,
-                })
+                Err(self.delete_error(path, error))
             }
             _ => Ok(()),
         }
+    }
+
+    fn delete_error(&self, path: &Path, error: io::Error) -> DeleteLayerError {
+        DeleteLayerError::IoError(in_layer(Operation::Delete, path, self.name, error))
     }
 
     /// Replaces the layer's SBOM files by `sboms` (a later SBOM of the same format wins).
@@ -235,30 +237,18 @@ impl<'a> LayerFiles<'a> {
     ///
     /// [`ReplaceLayerSbomsError::MissingLayer`] if the layer directory doesn't exist, and
     /// [`ReplaceLayerSbomsError::IoError`] naming the file that couldn't be removed or
-    /// written.
+    /// written, and the layer.
     pub(crate) fn replace_sboms(&self, sboms: &[Sbom]) -> Result<(), ReplaceLayerSbomsError> {
         let dir = self.dir();
         if !dir.is_dir() {
-            return Err(ReplaceLayerSbomsError::MissingLayer {
-                layer: self.name.clone(),
-                path: dir,
-            });
+            return Err(ReplaceLayerSbomsError::MissingLayer(self.name.clone()));
         }
 
         self.remove_sboms()
-            .map_err(|DeleteLayerError::IoError { path, source, .. }| {
-                self.sbom_error(path, source)
-            })?;
-        write_sboms(sboms, self.layers_dir, self.name.as_str())
-            .map_err(|(path, source)| self.sbom_error(path, without_path(source)))
-    }
-
-    fn sbom_error(&self, path: PathBuf, source: io::Error) -> ReplaceLayerSbomsError {
-        ReplaceLayerSbomsError::IoError {
-            layer: self.name.clone(),
-            path,
-            source,
-        }
+            .map_err(|DeleteLayerError::IoError(error)| ReplaceLayerSbomsError::IoError(error))?;
+        write_sboms(sboms, self.layers_dir, self.name.as_str()).map_err(|(path, error)| {
+            ReplaceLayerSbomsError::IoError(in_layer(Operation::Write, &path, self.name, error))
+        })
     }
 
     /// Replaces `<name>/exec.d/` by a directory with a copy of each program (keeping its
@@ -276,10 +266,9 @@ impl<'a> LayerFiles<'a> {
     ) -> Result<(), ReplaceLayerExecdProgramsError> {
         let dir = self.dir();
         if !dir.is_dir() {
-            return Err(ReplaceLayerExecdProgramsError::MissingLayer {
-                layer: self.name.clone(),
-                path: dir,
-            });
+            return Err(ReplaceLayerExecdProgramsError::MissingLayer(
+                self.name.clone(),
+            ));
         }
         for (name, source) in programs {
             if !is_valid_binary_target_name(name) {
@@ -289,27 +278,27 @@ impl<'a> LayerFiles<'a> {
                 });
             }
             if !source.exists() {
-                return Err(ReplaceLayerExecdProgramsError::MissingExecDFile {
-                    layer: self.name.clone(),
-                    path: source.clone(),
-                });
+                return Err(ReplaceLayerExecdProgramsError::MissingExecDFile(
+                    source.clone(),
+                ));
             }
         }
 
         let exec_d_dir = dir.join("exec.d");
-        let io_error = |path: &Path, source| ReplaceLayerExecdProgramsError::IoError {
-            layer: self.name.clone(),
-            path: path.to_path_buf(),
-            source,
+        let io_error = |operation, path: &Path, error| {
+            ReplaceLayerExecdProgramsError::IoError(in_layer(operation, path, self.name, error))
         };
-        remove_tree(&exec_d_dir).map_err(|source| io_error(&exec_d_dir, source))?;
+        remove_tree(&exec_d_dir)
+            .map_err(|error| io_error(Operation::Delete, &exec_d_dir, error))?;
         if programs.is_empty() {
             return Ok(());
         }
-        fs::create_dir(&exec_d_dir).map_err(|source| io_error(&exec_d_dir, source))?;
+        fs::create_dir(&exec_d_dir)
+            .map_err(|error| io_error(Operation::Create, &exec_d_dir, error))?;
         for (name, source) in programs {
             let destination = exec_d_dir.join(name);
-            copy_atomically(source, &destination).map_err(|error| io_error(&destination, error))?;
+            copy_atomically(source, &destination)
+                .map_err(|error| io_error(Operation::Write, &destination, error))?;
         }
         Ok(())
     }
@@ -318,15 +307,12 @@ impl<'a> LayerFiles<'a> {
     ///
     /// # Errors
     ///
-    /// [`WriteLayerError::IoError`] with the layer directory (the source names the file).
+    /// [`WriteLayerError::IoError`] naming the file and the layer.
     pub(crate) fn write_env(&self, env: &LayerEnv) -> Result<(), WriteLayerError> {
         let dir = self.dir();
-        env.write_to_layer_dir(&dir)
-            .map_err(|source| WriteLayerError::IoError {
-                layer: self.name.clone(),
-                path: dir,
-                source,
-            })
+        env.write_to_layer_dir(&dir).map_err(|error| {
+            WriteLayerError::IoError(in_layer(Operation::Write, &dir, self.name, error))
+        })
     }
 
     /// Reads the layer's environment, including the implicit entries of `bin/`, `lib/` and so
@@ -334,10 +320,10 @@ impl<'a> LayerFiles<'a> {
     ///
     /// # Errors
     ///
-    /// [`ReadLayerError::IoError`] with the layer directory (the source names the file).
+    /// [`ReadLayerError::IoError`] naming the file and the layer.
     pub(crate) fn read_env(&self) -> Result<LayerEnv, ReadLayerError> {
         let dir = self.dir();
-        LayerEnv::read_from_layer_dir(&dir).map_err(|source| self.read_error(dir, source))
+        LayerEnv::read_from_layer_dir(&dir).map_err(|error| self.read_error(&dir, error))
     }
 }
 
@@ -444,19 +430,62 @@ mod tests {
 
             let error = LayerFiles::new(temp_dir.path(), &name).read().unwrap_err();
 
-            match error {
-                LayerError::ReadLayerError(ReadLayerError::LayerContentMetadataParseError {
-                    layer,
-                    path,
-                    ..
-                }) => {
-                    assert_eq!(layer, name);
-                    assert_eq!(path, temp_dir.path().join("cache.toml"));
+            match &error {
+                LayerError::ReadLayerError(ReadLayerError::LayerContentMetadataParseError(_)) => {
+                    assert!(
+                        error.to_string().starts_with(&format!(
+                            "couldn't parse {}, the content metadata of layer `cache`: it must be \
+                             TOML with only a `[types]` table (launch, build and cache booleans) \
+                             and a `[metadata]` table; fix the file or delete the layer: ",
+                            temp_dir.path().join("cache.toml").display()
+                        )),
+                        "{error}"
+                    );
                 }
                 other => panic!("{text:?}: {other:?}"),
             }
             assert_eq!(read(&temp_dir.path().join("cache.toml")), text);
         }
+    }
+
+    #[test]
+    fn io_errors_name_the_path_and_the_layer_and_keep_the_kind() {
+        let temp_dir = tempfile::tempdir().unwrap();
+        let name = name();
+        let toml_path = temp_dir.path().join("cache.toml");
+        fs::create_dir(&toml_path).unwrap();
+
+        let error = LayerFiles::new(temp_dir.path(), &name).read().unwrap_err();
+
+        match &error {
+            LayerError::ReadLayerError(ReadLayerError::IoError(source)) => {
+                assert_eq!(source.kind(), io::ErrorKind::IsADirectory);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            error.to_string().starts_with(&format!(
+                "couldn't read {} of layer `cache`: ",
+                toml_path.display()
+            )),
+            "{error}"
+        );
+
+        let not_a_dir = temp_dir.path().join("file");
+        write(&not_a_dir, "");
+        let error = LayerFiles::new(&not_a_dir, &name).create_dir().unwrap_err();
+
+        let WriteLayerError::IoError(source) = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(source.kind(), io::ErrorKind::NotADirectory);
+        assert!(
+            error.to_string().starts_with(&format!(
+                "couldn't create {} of layer `cache`: ",
+                not_a_dir.join("cache").display()
+            )),
+            "{error}"
+        );
     }
 
     #[test]
@@ -475,7 +504,7 @@ mod tests {
         assert!(
             matches!(
                 error,
-                LayerError::ReadLayerError(ReadLayerError::LayerContentMetadataParseError { .. })
+                LayerError::ReadLayerError(ReadLayerError::LayerContentMetadataParseError(_))
             ),
             "{error:?}"
         );
@@ -535,9 +564,14 @@ mod tests {
         assert!(
             matches!(
                 error,
-                WriteLayerMetadataError::TomlSerializationError { .. }
+                WriteLayerMetadataError::TomlFileError(TomlFileError::TomlSerializationError(_))
             ),
             "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "couldn't serialize the metadata of layer `cache` as TOML; use a struct or a map with \
+             string keys, and no `None` inside arrays: unsupported None value"
         );
         assert!(names(temp_dir.path()).is_empty());
     }
@@ -627,7 +661,7 @@ mod tests {
             .unwrap_err();
 
         assert!(
-            matches!(&error, ReplaceLayerSbomsError::MissingLayer { path, .. } if *path == temp_dir.path().join("cache")),
+            matches!(&error, ReplaceLayerSbomsError::MissingLayer(layer) if *layer == name),
             "{error:?}"
         );
         assert!(names(temp_dir.path()).is_empty());
@@ -692,7 +726,7 @@ mod tests {
             .replace_exec_d_programs(&HashMap::from([(String::from("x"), missing.clone())]))
             .unwrap_err();
         assert!(
-            matches!(&error, ReplaceLayerExecdProgramsError::MissingExecDFile { path, .. } if *path == missing),
+            matches!(&error, ReplaceLayerExecdProgramsError::MissingExecDFile(path) if *path == missing),
             "{error:?}"
         );
 
@@ -710,7 +744,7 @@ mod tests {
             .unwrap_err();
 
         assert!(
-            matches!(error, ReplaceLayerExecdProgramsError::MissingLayer { .. }),
+            matches!(error, ReplaceLayerExecdProgramsError::MissingLayer(_)),
             "{error:?}"
         );
     }

@@ -140,6 +140,7 @@ mod tests {
         CachedLayerDefinition, EmptyLayerCause, InspectRestoredAction, InvalidMetadataAction,
         LayerError, LayerRef, LayerState, ReadLayerError, UncachedLayerDefinition,
     };
+    use crate::toml_file::TomlFileError;
     use libcnb_lite_data::layer_name;
     use serde::{Deserialize, Serialize};
     use std::fs;
@@ -416,12 +417,18 @@ mod tests {
         .unwrap_err();
 
         match error {
-            Error::LayerError(error @ LayerError::ReplacedMetadataDoesNotReadBack { .. }) => {
-                assert_eq!(
-                    error.to_string(),
-                    "the metadata returned by `ReplaceMetadata` for layer `cache` doesn't \
-                     deserialize as the layer's metadata type; make the type's `Serialize` and \
-                     `Deserialize` agree"
+            Error::LayerError(
+                error @ LayerError::ReadLayerError(ReadLayerError::LayerContentMetadataParseError(
+                    _,
+                )),
+            ) => {
+                assert!(
+                    error.to_string().starts_with(
+                        "the metadata returned by `ReplaceMetadata` for layer `cache` doesn't \
+                         deserialize as the layer's metadata type; make the type's `Serialize` \
+                         and `Deserialize` agree: "
+                    ),
+                    "{error}"
                 );
             }
             other => panic!("{other:?}"),
@@ -543,12 +550,19 @@ mod tests {
         assert!(
             matches!(
                 error,
-                Error::LayerError(LayerError::CouldNotReadGenericLayerMetadata {
-                    found: "integer",
-                    ..
-                })
+                Error::LayerError(LayerError::CouldNotReadGenericLayerMetadata(
+                    TomlFileError::TomlDeserializationError(_)
+                ))
             ),
             "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "the metadata of layer `cache` in {} is an integer, not a table, so it can't be \
+                 passed to the invalid-metadata callback; fix the file or delete the layer",
+                temp_dir.path().join("cache.toml").display()
+            )
         );
 
         // A metadata type that is an integer reads it, as upstream does.

@@ -361,8 +361,8 @@ mod tests {
         assert_eq!(
             error.to_string(),
             format!(
-                "couldn't find the exec.d program {} for layer `l`; check that the buildpack \
-                 package contains it (see `additional_buildpack_binary_path!`)",
+                "couldn't find the exec.d program {}; check that the buildpack package contains \
+                 it (see `additional_buildpack_binary_path!`)",
                 missing.display()
             )
         );

@@ -132,7 +132,9 @@ pub enum InvalidMetadataAction<M> {
     DeleteLayer,
     /// Keep the layer with this metadata instead, which is then inspected like any restored
     /// layer's. It must deserialize as the metadata type again, or handling the layer fails
-    /// with [`LayerError::ReplacedMetadataDoesNotReadBack`](crate::layer::LayerError::ReplacedMetadataDoesNotReadBack).
+    /// with a
+    /// [`ReadLayerError::LayerContentMetadataParseError`](crate::layer::ReadLayerError::LayerContentMetadataParseError)
+    /// that names the layer and `ReplaceMetadata` (upstream asks again forever).
     ReplaceMetadata(M),
 }
 

@@ -16,7 +16,7 @@
 
 use crate::Buildpack;
 use crate::build::BuildContext;
-use crate::layer::error::LayerError;
+use crate::layer::error::{LayerError, ReadBack};
 use crate::layer::metadata::{self, Migration, Restored};
 use crate::layer::store::LayerFiles;
 use crate::layer::trait_api::{
@@ -87,7 +87,7 @@ pub(crate) fn handle_layer<L: Layer>(
                 layer.types(),
                 &layer_data.content_metadata.metadata,
                 stored.text.as_deref(),
-                |layer, source| LayerError::KeptMetadataDoesNotReadBack { layer, source },
+                ReadBack::KeptMetadata,
             )?;
             Ok(LayerData {
                 content_metadata,
@@ -119,9 +119,7 @@ fn write_layer_result<L: Layer>(
     result: LayerResult<L::Metadata>,
 ) -> HandleResult<L> {
     let content_metadata =
-        write_content_metadata::<L>(files, types, &result.metadata, None, |layer, source| {
-            LayerError::LayerResultMetadataDoesNotReadBack { layer, source }
-        })?;
+        write_content_metadata::<L>(files, types, &result.metadata, None, ReadBack::LayerResult)?;
     files
         .write_env(&result.env.unwrap_or_default())
         .map_err(LayerError::from)?;
@@ -144,13 +142,13 @@ fn write_layer_result<L: Layer>(
 /// Writes `<layer>.toml` with `types` and the metadata as `L::Metadata` serializes it (unless
 /// `on_disk` holds these bytes already), and returns it as upstream reads it back after the
 /// write. The metadata must deserialize again: upstream's read fails otherwise, which is
-/// checked in memory before anything is written, failing with the error `read_back` makes.
+/// checked in memory before anything is written, failing with `read_back`'s error.
 fn write_content_metadata<L: Layer>(
     files: LayerFiles<'_>,
     types: LayerTypes,
     metadata: &L::Metadata,
     on_disk: Option<&str>,
-    read_back: impl FnOnce(LayerName, Box<toml::de::Error>) -> LayerError,
+    read_back: ReadBack,
 ) -> Result<LayerContentMetadata<L::Metadata>, LayerError> {
     let (_, as_read) = metadata::round_trip(&files, metadata, read_back)?;
     let content = LayerContentMetadata {
@@ -693,9 +691,18 @@ mod tests {
         assert!(
             matches!(
                 error,
-                Error::LayerError(LayerError::KeptMetadataDoesNotReadBack { .. })
+                Error::LayerError(LayerError::ReadLayerError(
+                    ReadLayerError::LayerContentMetadataParseError(_)
+                ))
             ),
             "{error:?}"
+        );
+        assert!(
+            error.to_string().starts_with(
+                "the metadata of layer `test`, kept with `ExistingLayerStrategy::Keep`, doesn't \
+                 deserialize as the layer's metadata type once serialized; "
+            ),
+            "{error}"
         );
         assert_eq!(toml_of(temp_dir.path()), "[metadata]\nrequired = \"x\"\n");
     }
@@ -741,9 +748,17 @@ mod tests {
         assert!(
             matches!(
                 error,
-                Error::LayerError(LayerError::ReplacedMetadataDoesNotReadBack { .. })
+                Error::LayerError(LayerError::ReadLayerError(
+                    ReadLayerError::LayerContentMetadataParseError(_)
+                ))
             ),
             "{error:?}"
+        );
+        assert!(
+            error.to_string().starts_with(
+                "the metadata returned by `ReplaceMetadata` for layer `test` doesn't deserialize"
+            ),
+            "{error}"
         );
         assert_eq!(toml_of(temp_dir.path()), "[metadata]\nold = 1\n");
 
@@ -753,9 +768,17 @@ mod tests {
         assert!(
             matches!(
                 error,
-                Error::LayerError(LayerError::LayerResultMetadataDoesNotReadBack { .. })
+                Error::LayerError(LayerError::ReadLayerError(
+                    ReadLayerError::LayerContentMetadataParseError(_)
+                ))
             ),
             "{error:?}"
+        );
+        assert!(
+            error.to_string().starts_with(
+                "the metadata of the `LayerResult` for layer `new` doesn't deserialize"
+            ),
+            "{error}"
         );
     }
 

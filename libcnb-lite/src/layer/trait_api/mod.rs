@@ -187,8 +187,9 @@ pub enum ExistingLayerStrategy {
     /// layer's [types](Layer::types), which the lifecycle doesn't restore, and with the metadata
     /// as [`Layer::Metadata`] serializes it, so integers that came back as floats (`1.0`) are
     /// integers again and keys the type doesn't know are dropped. It must deserialize as the
-    /// metadata type again, or handling the layer fails with
-    /// [`LayerError::KeptMetadataDoesNotReadBack`](crate::layer::LayerError::KeptMetadataDoesNotReadBack).
+    /// metadata type again, or handling the layer fails with a
+    /// [`ReadLayerError::LayerContentMetadataParseError`](crate::layer::ReadLayerError::LayerContentMetadataParseError)
+    /// naming the layer, as upstream's read back after the write does.
     Keep,
     /// Delete the layer and [create](Layer::create) it again.
     Recreate,
@@ -203,8 +204,9 @@ pub enum MetadataMigration<M> {
     /// Delete the layer and create it again.
     RecreateLayer,
     /// Keep the layer with this metadata instead. It must deserialize as the metadata type
-    /// again, or handling the layer fails with
-    /// [`LayerError::ReplacedMetadataDoesNotReadBack`](crate::layer::LayerError::ReplacedMetadataDoesNotReadBack).
+    /// again, or handling the layer fails with a
+    /// [`ReadLayerError::LayerContentMetadataParseError`](crate::layer::ReadLayerError::LayerContentMetadataParseError)
+    /// naming the layer and `ReplaceMetadata` (upstream asks again forever).
     ReplaceMetadata(M),
 }
 
