@@ -40,6 +40,7 @@ use std::process::Command;
 
 #[cfg(feature = "known-incompatibilities")]
 mod known_incompatibilities;
+mod upstream_errors;
 
 /// `[metadata]` of buildpack.toml.
 #[derive(Debug, Deserialize)]
@@ -217,8 +218,11 @@ impl Buildpack for WidgetBuildpack {
     fn on_error(&self, error: libcnb::Error<Self::Error>) {
         let what = match &error {
             libcnb::Error::BuildpackError(error) => describe_widget_error(error),
-            libcnb::Error::ProcessTypeError(error) => format!("widget.toml's worker: {error:?}"),
-            libcnb::Error::LayerError(_) => "a layer couldn't be handled".into(),
+            libcnb::Error::ProcessTypeError(error) => format!(
+                "widget.toml's worker {:?}: {error:?}",
+                upstream_errors::rejected_process_type(error)
+            ),
+            libcnb::Error::LayerError(error) => upstream_errors::describe_layer_error(error),
             libcnb::Error::CannotDetermineAppDirectory(_)
             | libcnb::Error::CannotDetermineBuildpackDirectory(_)
             | libcnb::Error::CannotDetermineTargetOs(_)
