@@ -73,7 +73,9 @@ fn layer_is_missing(error: &LayerError) -> bool {
 fn constructed(name: LayerName) -> [LayerError; 4] {
     [
         LayerError::from(io::Error::from(io::ErrorKind::NotFound)),
-        LayerError::from(ReadLayerError::from(io::Error::from(io::ErrorKind::NotFound))),
+        LayerError::from(ReadLayerError::from(io::Error::from(
+            io::ErrorKind::NotFound,
+        ))),
         LayerError::from(DeleteLayerError::from(io::Error::from(
             io::ErrorKind::PermissionDenied,
         ))),
