@@ -298,12 +298,15 @@ impl LayerEnv {
         let layer_dir = layer_dir.as_ref();
         let mut layer_env = Self::new();
 
-        // One stat per directory, in the lifecycle's order for each variable.
+        // One listing of the layer directory instead of a lookup per name: most layers have
+        // few of these seven entries.
+        let entries = EnvEntries::list(layer_dir);
         let bin = layer_dir.join("bin");
         let lib = layer_dir.join("lib");
         let include = layer_dir.join("include");
         let pkgconfig = layer_dir.join("pkgconfig");
-        if bin.is_dir() {
+        // In the lifecycle's order for each variable.
+        if entries.bin.is_dir(&bin) {
             layer_env
                 .layer_paths_build
                 .insert_path_prepend("PATH", &bin);
@@ -311,7 +314,7 @@ impl LayerEnv {
                 .layer_paths_launch
                 .insert_path_prepend("PATH", &bin);
         }
-        if lib.is_dir() {
+        if entries.lib.is_dir(&lib) {
             layer_env
                 .layer_paths_build
                 .insert_path_prepend("LIBRARY_PATH", &lib);
@@ -322,28 +325,28 @@ impl LayerEnv {
                 .layer_paths_launch
                 .insert_path_prepend("LD_LIBRARY_PATH", &lib);
         }
-        if include.is_dir() {
+        if entries.include.is_dir(&include) {
             layer_env
                 .layer_paths_build
                 .insert_path_prepend("CPATH", &include);
         }
-        if pkgconfig.is_dir() {
+        if entries.pkgconfig.is_dir(&pkgconfig) {
             layer_env
                 .layer_paths_build
                 .insert_path_prepend("PKG_CONFIG_PATH", &pkgconfig);
         }
 
-        if let Some(EnvDir { delta, .. }) = EnvDir::read(&layer_dir.join("env"))? {
+        if let Some(EnvDir { delta, .. }) = entries.env.read(&layer_dir.join("env"))? {
             layer_env.all = delta;
         }
-        if let Some(EnvDir { delta, .. }) = EnvDir::read(&layer_dir.join("env.build"))? {
+        if let Some(EnvDir { delta, .. }) = entries.env_build.read(&layer_dir.join("env.build"))? {
             layer_env.build = delta;
         }
         let launch_dir = layer_dir.join("env.launch");
         if let Some(EnvDir {
             delta,
             sub_directories,
-        }) = EnvDir::read(&launch_dir)?
+        }) = entries.env_launch.read(&launch_dir)?
         {
             layer_env.launch = delta;
             for process in sub_directories {
@@ -623,6 +626,106 @@ impl LayerEnvDelta {
             write_atomically(dir.join(file_name), value.as_encoded_bytes())?;
         }
         Ok(())
+    }
+}
+
+/// What a layer directory holds under each name its env is read from, as far as one listing
+/// of it tells.
+struct EnvEntries {
+    bin: EnvEntry,
+    lib: EnvEntry,
+    include: EnvEntry,
+    pkgconfig: EnvEntry,
+    env: EnvEntry,
+    env_build: EnvEntry,
+    env_launch: EnvEntry,
+}
+
+/// One name of [`EnvEntries`].
+#[derive(Clone, Copy)]
+enum EnvEntry {
+    /// Not in the layer directory (or the layer directory is missing or not a directory).
+    Missing,
+    /// A directory.
+    Directory,
+    /// A regular file, or anything else that neither is nor leads to a directory.
+    NotADirectory,
+    /// A symbolic link, or an entry the listing couldn't type: the path itself decides.
+    Unresolved,
+}
+
+impl EnvEntries {
+    /// Lists `layer_dir` once (`open`, two `getdents`, `close`) instead of looking each name
+    /// up. If it can't be listed for any other reason than being missing or not a directory
+    /// (it may be searchable but not readable), every name is [`EnvEntry::Unresolved`], which
+    /// looks each up by path as before.
+    fn list(layer_dir: &Path) -> Self {
+        let mut entries = Self::all(EnvEntry::Missing);
+        let listing = match fs::read_dir(layer_dir) {
+            Ok(listing) => listing,
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return entries;
+            }
+            Err(_) => return Self::all(EnvEntry::Unresolved),
+        };
+        for entry in listing {
+            let Ok(entry) = entry else {
+                return Self::all(EnvEntry::Unresolved);
+            };
+            let slot = match entry.file_name().to_str() {
+                Some("bin") => &mut entries.bin,
+                Some("lib") => &mut entries.lib,
+                Some("include") => &mut entries.include,
+                Some("pkgconfig") => &mut entries.pkgconfig,
+                Some("env") => &mut entries.env,
+                Some("env.build") => &mut entries.env_build,
+                Some("env.launch") => &mut entries.env_launch,
+                _ => continue,
+            };
+            *slot = match entry.file_type() {
+                Ok(file_type) if file_type.is_dir() => EnvEntry::Directory,
+                Ok(file_type) if !file_type.is_symlink() => EnvEntry::NotADirectory,
+                _ => EnvEntry::Unresolved,
+            };
+        }
+        entries
+    }
+
+    fn all(entry: EnvEntry) -> Self {
+        Self {
+            bin: entry,
+            lib: entry,
+            include: entry,
+            pkgconfig: entry,
+            env: entry,
+            env_build: entry,
+            env_launch: entry,
+        }
+    }
+}
+
+impl EnvEntry {
+    /// Whether `path`, this entry, is a directory or a link to one, as [`Path::is_dir`] says
+    /// (errors count as no).
+    fn is_dir(self, path: &Path) -> bool {
+        match self {
+            Self::Directory => true,
+            Self::Missing | Self::NotADirectory => false,
+            Self::Unresolved => path.is_dir(),
+        }
+    }
+
+    /// Reads `path`, this entry, as an env directory; `None` if it is missing or no directory.
+    fn read(self, path: &Path) -> io::Result<Option<EnvDir>> {
+        match self {
+            Self::Missing | Self::NotADirectory => Ok(None),
+            Self::Directory | Self::Unresolved => EnvDir::read(path),
+        }
     }
 }
 
@@ -1052,6 +1155,40 @@ mod tests {
         );
         let launch = layer_env.apply_to_empty(Scope::Launch);
         assert_eq!(get(&launch, "PATH"), Some(format!("test-value{bin}")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_in_the_layer_directory_are_followed_like_is_dir() {
+        use std::os::unix::fs::symlink;
+
+        let temp_dir = tempfile::tempdir().unwrap();
+        let targets = temp_dir.path().join("targets");
+        write_files(&targets.join("env"), &[("FROM_LINK.override", "yes")]);
+        fs::create_dir_all(targets.join("bin")).unwrap();
+        fs::write(targets.join("file"), "not a directory").unwrap();
+        let layer_dir = temp_dir.path().join("layer");
+        fs::create_dir(&layer_dir).unwrap();
+        symlink(targets.join("bin"), layer_dir.join("bin")).unwrap();
+        symlink(targets.join("env"), layer_dir.join("env")).unwrap();
+        symlink(targets.join("file"), layer_dir.join("lib")).unwrap();
+        symlink(targets.join("nowhere"), layer_dir.join("include")).unwrap();
+        symlink(targets.join("nowhere"), layer_dir.join("env.build")).unwrap();
+        // The layer directory itself may be a link, too.
+        let linked_layer_dir = temp_dir.path().join("linked-layer");
+        symlink(&layer_dir, &linked_layer_dir).unwrap();
+
+        let layer_env = LayerEnv::read_from_layer_dir(&linked_layer_dir).unwrap();
+
+        let bin = path_string(&linked_layer_dir.join("bin"));
+        assert_eq!(
+            layer_env.apply_to_empty(Scope::Build),
+            env(&[("FROM_LINK", "yes"), ("PATH", &bin)])
+        );
+        assert_eq!(
+            layer_env.apply_to_empty(Scope::Launch),
+            env(&[("FROM_LINK", "yes"), ("PATH", &bin)])
+        );
     }
 
     #[test]
