@@ -5,7 +5,7 @@
 
 use crate::generic::{GenericMetadata, deserialize_tolerating_floats};
 use crate::layer::error::{LayerError, ReadBack, WriteLayerMetadataError};
-use crate::layer::store::{LayerFiles, StoredLayer};
+use crate::layer::store::{LayerFiles, StaleSboms, StoredLayer};
 use crate::toml_file::TomlFileError;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -87,7 +87,7 @@ pub(crate) enum Restored<M, C> {
     Valid { metadata: M, layer: StoredLayer },
 }
 
-/// Reads the layer (see [`LayerFiles::read`]) and deserializes its metadata as `M`, asking
+/// Reads the layer (see [`LayerFiles::read`], which is given `stale_sboms`) and deserializes its metadata as `M`, asking
 /// `on_invalid` what to do if it isn't one; for both layer APIs, which create the layer again
 /// unless it is [`Restored::Valid`].
 ///
@@ -102,12 +102,13 @@ pub(crate) enum Restored<M, C> {
 /// `on_invalid` returns.
 pub(crate) fn restore<M, C, E>(
     files: &LayerFiles<'_>,
+    stale_sboms: StaleSboms,
     on_invalid: impl FnOnce(&GenericMetadata) -> Result<Migration<M, C>, crate::Error<E>>,
 ) -> Result<Restored<M, C>, crate::Error<E>>
 where
     M: Serialize + DeserializeOwned,
 {
-    let Some(mut layer) = files.read()? else {
+    let Some(mut layer) = files.read(stale_sboms)? else {
         return Ok(Restored::Absent);
     };
     if let Ok(metadata) = deserialize::<M>(layer.content.metadata.as_ref()) {

@@ -14,7 +14,8 @@
 //!
 //! An absent layer also has no SBOMs: stale ones (the lifecycle restores layer SBOMs without
 //! checking for their layer) are deleted, so that a new layer doesn't inherit them (api.md
-//! item 8).
+//! item 8) — when the layer is read, or, for the trait API, which always replaces a new layer's
+//! SBOMs, then ([`StaleSboms`]).
 //!
 //! # Costs
 //!
@@ -55,6 +56,17 @@ pub(crate) struct StoredLayer {
     pub(crate) text: Option<String>,
 }
 
+/// What [`LayerFiles::read`] does with the SBOMs of a layer that turns out to be absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StaleSboms {
+    /// Remove them now: the struct API's new layer has no SBOMs until the buildpack writes
+    /// some.
+    Remove,
+    /// Leave them: the caller creates the layer and always replaces its SBOMs afterwards (the
+    /// trait API, as upstream), so removing them first too would only repeat the `unlink`s.
+    Replaced,
+}
+
 /// The files of one layer.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LayerFiles<'a> {
@@ -81,13 +93,14 @@ impl<'a> LayerFiles<'a> {
         self.layers_dir.join(format!("{}.toml", self.name))
     }
 
-    /// Reads the layer, normalising what the lifecycle restored (see the module docs).
+    /// Reads the layer, normalising what the lifecycle restored (see the module docs); the
+    /// SBOMs of an absent layer are removed unless `stale_sboms` says the caller replaces them.
     ///
     /// # Errors
     ///
     /// [`ReadLayerError`] if a file can't be read or `<name>.toml` doesn't parse,
     /// [`DeleteLayerError`] if the leftovers of an absent layer can't be removed.
-    pub(crate) fn read(&self) -> Result<Option<StoredLayer>, LayerError> {
+    pub(crate) fn read(&self, stale_sboms: StaleSboms) -> Result<Option<StoredLayer>, LayerError> {
         let toml_path = self.toml_path();
         let bytes = match read_small_file(&toml_path) {
             Ok(bytes) => Some(bytes),
@@ -102,7 +115,9 @@ impl<'a> LayerFiles<'a> {
                 if bytes.is_some() {
                     self.remove_file(&toml_path)?;
                 }
-                self.remove_sboms()?;
+                if stale_sboms == StaleSboms::Remove {
+                    self.remove_sboms()?;
+                }
                 return Ok(None);
             }
             Err(error) => return Err(self.read_error(&dir, error).into()),
@@ -239,11 +254,16 @@ impl<'a> LayerFiles<'a> {
     /// [`ReplaceLayerSbomsError::IoError`] naming the file that couldn't be removed or
     /// written, and the layer.
     pub(crate) fn replace_sboms(&self, sboms: &[Sbom]) -> Result<(), ReplaceLayerSbomsError> {
-        let dir = self.dir();
-        if !dir.is_dir() {
+        if !self.dir().is_dir() {
             return Err(ReplaceLayerSbomsError::MissingLayer(self.name.clone()));
         }
+        self.replace_sboms_of_existing_layer(sboms)
+    }
 
+    fn replace_sboms_of_existing_layer(
+        &self,
+        sboms: &[Sbom],
+    ) -> Result<(), ReplaceLayerSbomsError> {
         self.remove_sboms()
             .map_err(|DeleteLayerError::IoError(error)| ReplaceLayerSbomsError::IoError(error))?;
         write_sboms(sboms, self.layers_dir, self.name.as_str()).map_err(|(path, error)| {
@@ -270,6 +290,34 @@ impl<'a> LayerFiles<'a> {
                 self.name.clone(),
             ));
         }
+        self.replace_exec_d_programs_of_existing_layer(&dir, programs)
+    }
+
+    /// [`replace_sboms`](Self::replace_sboms), then
+    /// [`replace_exec_d_programs`](Self::replace_exec_d_programs), checking once that the
+    /// layer directory exists (writing SBOMs, which live next to it, can't remove it).
+    ///
+    /// # Errors
+    ///
+    /// The errors of both, in this order.
+    pub(crate) fn replace_sboms_and_exec_d_programs(
+        &self,
+        sboms: &[Sbom],
+        programs: &HashMap<String, PathBuf>,
+    ) -> Result<(), LayerError> {
+        let dir = self.dir();
+        if !dir.is_dir() {
+            return Err(ReplaceLayerSbomsError::MissingLayer(self.name.clone()).into());
+        }
+        self.replace_sboms_of_existing_layer(sboms)?;
+        Ok(self.replace_exec_d_programs_of_existing_layer(&dir, programs)?)
+    }
+
+    fn replace_exec_d_programs_of_existing_layer(
+        &self,
+        dir: &Path,
+        programs: &HashMap<String, PathBuf>,
+    ) -> Result<(), ReplaceLayerExecdProgramsError> {
         for (name, source) in programs {
             if !is_valid_binary_target_name(name) {
                 return Err(ReplaceLayerExecdProgramsError::InvalidProgramName {
@@ -345,9 +393,31 @@ mod tests {
         let layers_dir = temp_dir.path();
         write(&layers_dir.join("cache.sbom.syft.json"), "{}");
 
-        assert!(LayerFiles::new(layers_dir, &name).read().unwrap().is_none());
+        assert!(
+            LayerFiles::new(layers_dir, &name)
+                .read(StaleSboms::Remove)
+                .unwrap()
+                .is_none()
+        );
 
         assert!(names(layers_dir).is_empty());
+    }
+
+    #[test]
+    fn stale_sboms_of_an_absent_layer_stay_for_a_caller_that_replaces_them() {
+        let temp_dir = tempfile::tempdir().unwrap();
+        let name = name();
+        let layers_dir = temp_dir.path();
+        write(&layers_dir.join("cache.sbom.syft.json"), "{}");
+        write(&layers_dir.join("cache.toml"), "[metadata]\n");
+
+        let files = LayerFiles::new(layers_dir, &name);
+        assert!(files.read(StaleSboms::Replaced).unwrap().is_none());
+
+        assert_eq!(names(layers_dir), ["cache.sbom.syft.json"]);
+        files.create_dir().unwrap();
+        files.replace_sboms(&[]).unwrap();
+        assert_eq!(names(layers_dir), ["cache"]);
     }
 
     #[test]
@@ -358,7 +428,12 @@ mod tests {
         restore(layers_dir, "cache", "[metadata]\nversion = \"1\"\n");
         fs::remove_dir_all(layers_dir.join("cache")).unwrap();
 
-        assert!(LayerFiles::new(layers_dir, &name).read().unwrap().is_none());
+        assert!(
+            LayerFiles::new(layers_dir, &name)
+                .read(StaleSboms::Remove)
+                .unwrap()
+                .is_none()
+        );
 
         assert!(names(layers_dir).is_empty());
     }
@@ -370,7 +445,7 @@ mod tests {
         write(&temp_dir.path().join("cache/content"), "x");
 
         let layer = LayerFiles::new(temp_dir.path(), &name)
-            .read()
+            .read(StaleSboms::Remove)
             .unwrap()
             .unwrap();
 
@@ -389,7 +464,7 @@ mod tests {
         restore(temp_dir.path(), "cache", text);
 
         let layer = LayerFiles::new(temp_dir.path(), &name)
-            .read()
+            .read(StaleSboms::Remove)
             .unwrap()
             .unwrap();
 
@@ -408,7 +483,7 @@ mod tests {
         restore(temp_dir.path(), "cache", "metadata = 5\n");
 
         let layer = LayerFiles::new(temp_dir.path(), &name)
-            .read()
+            .read(StaleSboms::Remove)
             .unwrap()
             .unwrap();
 
@@ -428,7 +503,9 @@ mod tests {
             let temp_dir = tempfile::tempdir().unwrap();
             restore(temp_dir.path(), "cache", text);
 
-            let error = LayerFiles::new(temp_dir.path(), &name).read().unwrap_err();
+            let error = LayerFiles::new(temp_dir.path(), &name)
+                .read(StaleSboms::Remove)
+                .unwrap_err();
 
             match &error {
                 LayerError::ReadLayerError(ReadLayerError::LayerContentMetadataParseError(_)) => {
@@ -455,7 +532,9 @@ mod tests {
         let toml_path = temp_dir.path().join("cache.toml");
         fs::create_dir(&toml_path).unwrap();
 
-        let error = LayerFiles::new(temp_dir.path(), &name).read().unwrap_err();
+        let error = LayerFiles::new(temp_dir.path(), &name)
+            .read(StaleSboms::Remove)
+            .unwrap_err();
 
         match &error {
             LayerError::ReadLayerError(ReadLayerError::IoError(source)) => {
@@ -499,7 +578,9 @@ mod tests {
         )
         .unwrap();
 
-        let error = LayerFiles::new(temp_dir.path(), &name).read().unwrap_err();
+        let error = LayerFiles::new(temp_dir.path(), &name)
+            .read(StaleSboms::Remove)
+            .unwrap_err();
 
         assert!(
             matches!(
@@ -518,7 +599,7 @@ mod tests {
         restore(temp_dir.path(), "cache", &text);
 
         let layer = LayerFiles::new(temp_dir.path(), &name)
-            .read()
+            .read(StaleSboms::Remove)
             .unwrap()
             .unwrap();
 

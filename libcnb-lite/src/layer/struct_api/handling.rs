@@ -9,7 +9,7 @@ use crate::Buildpack;
 use crate::generic::GenericMetadata;
 use crate::layer::error::LayerError;
 use crate::layer::metadata::{self, Migration, Restored};
-use crate::layer::store::LayerFiles;
+use crate::layer::store::{LayerFiles, StaleSboms};
 use crate::layer::struct_api::{
     EmptyLayerCause, InspectRestoredAction, IntoAction, InvalidMetadataAction, LayerRef, LayerState,
 };
@@ -35,7 +35,7 @@ where
     RA: IntoAction<InspectRestoredAction, RAC, B::Error>,
 {
     let files = LayerFiles::new(layers_dir, layer_name);
-    let restored = metadata::restore(&files, |generic| {
+    let restored = metadata::restore(&files, StaleSboms::Remove, |generic| {
         match invalid_metadata(generic)
             .into_action()
             .map_err(crate::Error::BuildpackError)?

@@ -18,7 +18,7 @@ use crate::Buildpack;
 use crate::build::BuildContext;
 use crate::layer::error::{LayerError, ReadBack};
 use crate::layer::metadata::{self, Migration, Restored};
-use crate::layer::store::LayerFiles;
+use crate::layer::store::{LayerFiles, StaleSboms};
 use crate::layer::trait_api::{
     ExistingLayerStrategy, Layer, LayerData, LayerResult, MetadataMigration,
 };
@@ -36,7 +36,8 @@ pub(crate) fn handle_layer<L: Layer>(
     mut layer: L,
 ) -> HandleResult<L> {
     let files = LayerFiles::new(&context.layers_dir, layer_name);
-    let restored = metadata::restore(&files, |generic| {
+    // An absent layer is created, and its SBOMs are replaced then (stale ones go, api.md item 8).
+    let restored = metadata::restore(&files, StaleSboms::Replaced, |generic| {
         match layer
             .migrate_incompatible_metadata(context, generic)
             .map_err(crate::Error::BuildpackError)?
@@ -123,12 +124,7 @@ fn write_layer_result<L: Layer>(
     files
         .write_env(&result.env.unwrap_or_default())
         .map_err(LayerError::from)?;
-    files
-        .replace_sboms(&result.sboms)
-        .map_err(LayerError::from)?;
-    files
-        .replace_exec_d_programs(&result.exec_d_programs)
-        .map_err(LayerError::from)?;
+    files.replace_sboms_and_exec_d_programs(&result.sboms, &result.exec_d_programs)?;
 
     Ok(LayerData {
         name: files.name().clone(),
@@ -174,7 +170,7 @@ mod tests {
     };
     use crate::layer::{
         ExistingLayerStrategy, Layer, LayerData, LayerError, LayerResult, LayerResultBuilder,
-        MetadataMigration, ReadLayerError,
+        MetadataMigration, ReadLayerError, ReplaceLayerSbomsError, WriteLayerError,
     };
     use crate::layer_env::{LayerEnv, ModificationBehavior, Scope};
     use crate::sbom::Sbom;
@@ -547,6 +543,66 @@ mod tests {
 
         assert_eq!(calls.take(), ["create"]);
         assert_eq!(data.content_metadata.metadata.version, "1.0.0");
+    }
+
+    #[test]
+    fn stale_sboms_of_an_absent_layer_are_replaced() {
+        let temp_dir = tempfile::tempdir().unwrap();
+        let calls = RefCell::default();
+        write(&temp_dir.path().join("test.sbom.cdx.json"), "stale");
+        write(&temp_dir.path().join("test.sbom.syft.json"), "stale");
+
+        handle(
+            temp_dir.path(),
+            TestLayer::new(ExistingLayerStrategy::Keep, &calls),
+        )
+        .unwrap();
+
+        assert_eq!(
+            names(temp_dir.path()),
+            ["test", "test.sbom.syft.json", "test.toml"]
+        );
+        assert_eq!(read(&temp_dir.path().join("test.sbom.syft.json")), "{}");
+    }
+
+    #[test]
+    fn a_layer_directory_removed_by_create_is_a_missing_layer() {
+        struct RemovingLayer;
+        impl Layer for RemovingLayer {
+            type Buildpack = TestBuildpack;
+            type Metadata = Version;
+            fn types(&self) -> LayerTypes {
+                LayerTypes::default()
+            }
+            fn create(
+                &mut self,
+                _: &BuildContext<TestBuildpack>,
+                layer_path: &Path,
+            ) -> Result<LayerResult<Version>, String> {
+                fs::remove_dir(layer_path).unwrap();
+                LayerResultBuilder::new(Version {
+                    version: String::from("1"),
+                })
+                .build()
+            }
+        }
+        let temp_dir = tempfile::tempdir().unwrap();
+
+        let error = context(temp_dir.path())
+            .handle_layer(layer_name!("test"), RemovingLayer)
+            .unwrap_err();
+
+        assert!(
+            matches!(
+                &error,
+                Error::LayerError(LayerError::WriteLayerError(
+                    WriteLayerError::ReplaceLayerSbomsError(ReplaceLayerSbomsError::MissingLayer(
+                        name
+                    ))
+                )) if *name == layer_name!("test")
+            ),
+            "{error:?}"
+        );
     }
 
     #[test]
