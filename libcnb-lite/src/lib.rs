@@ -13,6 +13,8 @@
 //!   returns; [`generic`] has ready-made associated types.
 //! - [`layer`] creates, restores and caches layers: `BuildContext::cached_layer` and
 //!   `uncached_layer`, and the deprecated trait API.
+//! - [`layer_set`] plans one layer per item (a package, a dependency) within a layer budget,
+//!   and prunes the layers of items that went away.
 //! - [`layer_env`] models a layer's environment variable changes; [`sbom`] bills of materials;
 //!   [`exec_d`] the output of exec.d programs.
 //! - [`data`] (the `libcnb-lite-data` crate) has the types of the spec's TOML files.
