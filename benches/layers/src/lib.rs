@@ -15,9 +15,11 @@
 //!
 //! Each library is driven through [`LayerApi`]: [`upstream::Upstream`], and
 //! `lite::Lite` with the `lite` feature. Both run the same fixtures and the same
-//! on-disk checks, so their times compare like for like.
+//! on-disk checks, so their times compare like for like; both are expanded from
+//! one definition, `library::library!`, so they also run the same code.
 
 pub mod fixture;
+mod library;
 #[cfg(feature = "lite")]
 pub mod lite;
 pub mod metadata;
