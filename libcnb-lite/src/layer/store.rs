@@ -100,6 +100,9 @@ impl<'a> LayerFiles<'a> {
     ///
     /// [`ReadLayerError`] if a file can't be read or `<name>.toml` doesn't parse,
     /// [`DeleteLayerError`] if the leftovers of an absent layer can't be removed.
+    // `inline`: only the generic layer APIs call this, so its TOML deserialization (a fifth of
+    // this crate's release build time) is compiled only into buildpacks that use layers.
+    #[inline]
     pub(crate) fn read(&self, stale_sboms: StaleSboms) -> Result<Option<StoredLayer>, LayerError> {
         let toml_path = self.toml_path();
         let bytes = match read_small_file(&toml_path) {
