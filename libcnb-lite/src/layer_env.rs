@@ -46,6 +46,10 @@
 //! # }
 //! ```
 
+// Compile time: every non-generic function in this module is `#[inline]`. That defers its code
+// generation to the buildpack that calls it, so a buildpack that doesn't use `LayerEnv` doesn't
+// compile it (benches/build-time/README.md). Keep new non-generic functions `#[inline]` too.
+
 use crate::Env;
 use crate::fs::{Operation, at_path, write_atomically};
 use std::cmp::Ordering;
@@ -139,6 +143,7 @@ impl LayerEnv {
     /// assert_eq!(LayerEnv::new().apply(Scope::Build, &env), env);
     /// ```
     #[must_use]
+    #[inline]
     pub fn new() -> Self {
         Self::default()
     }
@@ -160,6 +165,7 @@ impl LayerEnv {
     /// assert_eq!(layer_env.apply(Scope::Launch, &Env::new()).get("MODE").unwrap(), "all");
     /// ```
     #[must_use]
+    #[inline]
     pub fn apply(&self, scope: Scope, env: &Env) -> Env {
         let deltas: Vec<&LayerEnvDelta> = match scope {
             Scope::All => vec![&self.all],
@@ -191,6 +197,7 @@ impl LayerEnv {
     /// assert_eq!(layer_env.apply_to_empty(Scope::All).get("JAVA_OPTS").unwrap(), "-Xmx1G");
     /// ```
     #[must_use]
+    #[inline]
     pub fn apply_to_empty(&self, scope: Scope) -> Env {
         self.apply(scope, &Env::new())
     }
@@ -443,6 +450,7 @@ pub enum ModificationBehavior {
 }
 
 impl ModificationBehavior {
+    #[inline]
     fn file_suffix(&self) -> &'static str {
         match self {
             Self::Append => "append",
@@ -453,6 +461,7 @@ impl ModificationBehavior {
         }
     }
 
+    #[inline]
     fn from_file_suffix(suffix: &OsStr) -> Option<Self> {
         match suffix.to_str()? {
             "append" => Some(Self::Append),
@@ -464,6 +473,7 @@ impl ModificationBehavior {
         }
     }
 
+    #[inline]
     fn rank(&self) -> u8 {
         // Explicit, so that the declaration order of the variants doesn't define the apply order.
         match self {
@@ -477,12 +487,14 @@ impl ModificationBehavior {
 }
 
 impl Ord for ModificationBehavior {
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
         self.rank().cmp(&other.rank())
     }
 }
 
 impl PartialOrd for ModificationBehavior {
+    #[inline]
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
@@ -551,10 +563,12 @@ struct LayerEnvDelta {
 }
 
 impl LayerEnvDelta {
+    #[inline]
     fn insert(&mut self, behavior: ModificationBehavior, name: OsString, value: OsString) {
         self.entries.insert((behavior, name), value);
     }
 
+    #[inline]
     fn insert_path_prepend(&mut self, name: &str, path: &Path) {
         self.insert(
             ModificationBehavior::Prepend,
@@ -568,6 +582,7 @@ impl LayerEnvDelta {
         );
     }
 
+    #[inline]
     fn apply_in_place(&self, env: &mut Env) {
         for ((behavior, name), value) in &self.entries {
             match behavior {
@@ -600,12 +615,14 @@ impl LayerEnvDelta {
         }
     }
 
+    #[inline]
     fn delimiter_for(&self, name: &OsString) -> &OsStr {
         self.entries
             .get(&(ModificationBehavior::Delimiter, name.clone()))
             .map_or(OsStr::new(""), OsString::as_os_str)
     }
 
+    #[inline]
     fn write_to_env_dir(&self, dir: &Path) -> io::Result<()> {
         match fs::remove_dir_all(dir) {
             Ok(()) => {}
@@ -659,6 +676,7 @@ impl EnvEntries {
     /// up. If it can't be listed for any other reason than being missing or not a directory
     /// (it may be searchable but not readable), every name is [`EnvEntry::Unresolved`], which
     /// looks each up by path as before.
+    #[inline]
     fn list(layer_dir: &Path) -> Self {
         let mut entries = Self::all(EnvEntry::Missing);
         let listing = match fs::read_dir(layer_dir) {
@@ -696,6 +714,7 @@ impl EnvEntries {
         entries
     }
 
+    #[inline]
     fn all(entry: EnvEntry) -> Self {
         Self {
             bin: entry,
@@ -712,6 +731,7 @@ impl EnvEntries {
 impl EnvEntry {
     /// Whether `path`, this entry, is a directory or a link to one, as [`Path::is_dir`] says
     /// (errors count as no).
+    #[inline]
     fn is_dir(self, path: &Path) -> bool {
         match self {
             Self::Directory => true,
@@ -721,6 +741,7 @@ impl EnvEntry {
     }
 
     /// Reads `path`, this entry, as an env directory; `None` if it is missing or no directory.
+    #[inline]
     fn read(self, path: &Path) -> io::Result<Option<EnvDir>> {
         match self {
             Self::Missing | Self::NotADirectory => Ok(None),
@@ -737,6 +758,7 @@ struct EnvDir {
 
 impl EnvDir {
     /// Reads `dir`, or returns `None` if it doesn't exist or isn't a directory.
+    #[inline]
     fn read(dir: &Path) -> io::Result<Option<Self>> {
         let entries = match fs::read_dir(dir) {
             Ok(entries) => entries,
@@ -806,12 +828,14 @@ impl EnvDir {
     clippy::unnecessary_wraps,
     reason = "other platforms can fail on non-UTF-8 contents"
 )]
+#[inline]
 fn os_string_from_bytes(bytes: Vec<u8>) -> io::Result<OsString> {
     use std::os::unix::ffi::OsStringExt;
     Ok(OsString::from_vec(bytes))
 }
 
 #[cfg(not(unix))]
+#[inline]
 fn os_string_from_bytes(bytes: Vec<u8>) -> io::Result<OsString> {
     String::from_utf8(bytes)
         .map(OsString::from)

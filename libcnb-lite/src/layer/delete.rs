@@ -18,6 +18,7 @@ use std::path::Path;
 /// # Errors
 ///
 /// The I/O error of the removal (unwrapped; the caller names the layer and path).
+#[inline]
 pub(crate) fn remove_tree(path: &Path) -> io::Result<()> {
     let metadata = match fs::symlink_metadata(path) {
         Ok(metadata) => metadata,
@@ -37,6 +38,7 @@ pub(crate) fn remove_tree(path: &Path) -> io::Result<()> {
     }
 }
 
+#[inline]
 fn ignore_not_found(result: io::Result<()>) -> io::Result<()> {
     match result {
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -50,6 +52,7 @@ fn ignore_not_found(result: io::Result<()>) -> io::Result<()> {
 /// `dir` must be a real directory (not a link to one): [`fs::set_permissions`] follows links,
 /// so it is only called on paths that `symlink_metadata` (or a directory entry's type, which is
 /// not followed either) showed to be directories.
+#[inline]
 fn make_directories_writable(dir: &Path) -> io::Result<()> {
     let metadata = fs::symlink_metadata(dir)?;
     if !metadata.is_dir() {
@@ -70,6 +73,7 @@ fn make_directories_writable(dir: &Path) -> io::Result<()> {
 
 /// The permissions with the owner's `rwx` added, or `None` if it has them already.
 #[cfg(unix)]
+#[inline]
 fn writable(permissions: &fs::Permissions) -> Option<fs::Permissions> {
     use std::os::unix::fs::PermissionsExt;
 
@@ -79,6 +83,7 @@ fn writable(permissions: &fs::Permissions) -> Option<fs::Permissions> {
 
 /// The permissions without the read-only attribute, or `None` if it isn't set.
 #[cfg(not(unix))]
+#[inline]
 fn writable(permissions: &fs::Permissions) -> Option<fs::Permissions> {
     if !permissions.readonly() {
         return None;

@@ -79,18 +79,21 @@ pub enum LayerError {
 }
 
 impl From<WriteLayerMetadataError> for LayerError {
+    #[inline]
     fn from(error: WriteLayerMetadataError) -> Self {
         Self::WriteLayerError(error.into())
     }
 }
 
 impl From<ReplaceLayerSbomsError> for LayerError {
+    #[inline]
     fn from(error: ReplaceLayerSbomsError) -> Self {
         Self::WriteLayerError(error.into())
     }
 }
 
 impl From<ReplaceLayerExecdProgramsError> for LayerError {
+    #[inline]
     fn from(error: ReplaceLayerExecdProgramsError) -> Self {
         Self::WriteLayerError(error.into())
     }
@@ -209,6 +212,7 @@ pub enum DeleteLayerError {
 }
 
 impl From<io::Error> for DeleteLayerError {
+    #[inline]
     fn from(error: io::Error) -> Self {
         Self::IoError(error)
     }
@@ -229,6 +233,7 @@ pub(crate) enum ReadBack {
 impl ReadBack {
     /// The error: [`ReadLayerError::LayerContentMetadataParseError`], as upstream's read back
     /// fails, with a message naming the layer and what to do.
+    #[inline]
     pub(crate) fn error(self, layer: &LayerName, source: &toml::de::Error) -> LayerError {
         const AGREE: &str = "make the type's `Serialize` and `Deserialize` agree";
         let context = match self {
@@ -264,6 +269,7 @@ pub(crate) fn ser_error(context: impl Display, source: &toml::ser::Error) -> tom
 struct TomlText<'a>(&'a toml::de::Error);
 
 impl Display for TomlText<'_> {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.0.to_string().trim_end())
     }
@@ -274,6 +280,7 @@ impl Display for TomlText<'_> {
 struct TomlFileErrorText<'a>(&'a TomlFileError);
 
 impl Display for TomlFileErrorText<'_> {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             TomlFileError::IoError(error) => error.fmt(f),

@@ -120,6 +120,10 @@
 //!   [`deserialize_restored`](crate::generic::deserialize_restored);
 //! - keeping a restored layer reads `<name>.toml` once and writes it at most once.
 
+// Compile time: every non-generic function in these modules is `#[inline]`. That defers its
+// code generation to the buildpack that calls it (generic code already is), so a buildpack that
+// uses no layers doesn't compile any of it (benches/build-time/README.md). Keep new non-generic
+// functions here `#[inline]` too.
 mod delete;
 mod error;
 mod metadata;

@@ -75,20 +75,24 @@ pub(crate) struct LayerFiles<'a> {
 }
 
 impl<'a> LayerFiles<'a> {
+    #[inline]
     pub(crate) fn new(layers_dir: &'a Path, name: &'a LayerName) -> Self {
         Self { layers_dir, name }
     }
 
+    #[inline]
     pub(crate) fn name(&self) -> &'a LayerName {
         self.name
     }
 
     /// `<layers>/<name>`.
+    #[inline]
     pub(crate) fn dir(&self) -> PathBuf {
         self.layers_dir.join(self.name.as_str())
     }
 
     /// `<layers>/<name>.toml`.
+    #[inline]
     pub(crate) fn toml_path(&self) -> PathBuf {
         self.layers_dir.join(format!("{}.toml", self.name))
     }
@@ -154,6 +158,7 @@ impl<'a> LayerFiles<'a> {
         }))
     }
 
+    #[inline]
     fn read_error(&self, path: &Path, error: io::Error) -> ReadLayerError {
         ReadLayerError::IoError(in_layer(Operation::Read, path, self.name, error))
     }
@@ -164,6 +169,7 @@ impl<'a> LayerFiles<'a> {
     /// # Errors
     ///
     /// [`WriteLayerError::IoError`] naming the directory and the layer.
+    #[inline]
     pub(crate) fn create_dir(&self) -> Result<(), WriteLayerError> {
         let dir = self.dir();
         let result = match fs::create_dir(&dir) {
@@ -204,6 +210,7 @@ impl<'a> LayerFiles<'a> {
 
     /// [`WriteLayerMetadataError::TomlFileError`] for metadata that can't be represented as
     /// TOML, naming the layer.
+    #[inline]
     pub(crate) fn serialization_error(&self, error: &toml::ser::Error) -> WriteLayerMetadataError {
         WriteLayerMetadataError::TomlFileError(TomlFileError::TomlSerializationError(ser_error(
             format_args!(
@@ -222,6 +229,7 @@ impl<'a> LayerFiles<'a> {
     /// # Errors
     ///
     /// [`DeleteLayerError`] naming the path that couldn't be removed.
+    #[inline]
     pub(crate) fn delete(&self) -> Result<(), DeleteLayerError> {
         let dir = self.dir();
         remove_tree(&dir).map_err(|error| self.delete_error(&dir, error))?;
@@ -229,6 +237,7 @@ impl<'a> LayerFiles<'a> {
         self.remove_sboms()
     }
 
+    #[inline]
     fn remove_sboms(&self) -> Result<(), DeleteLayerError> {
         for format in SBOM_FORMATS {
             self.remove_file(&cnb_sbom_path(*format, self.layers_dir, self.name.as_str()))?;
@@ -236,6 +245,7 @@ impl<'a> LayerFiles<'a> {
         Ok(())
     }
 
+    #[inline]
     fn remove_file(&self, path: &Path) -> Result<(), DeleteLayerError> {
         match fs::remove_file(path) {
             Err(error) if error.kind() != io::ErrorKind::NotFound => {
@@ -245,6 +255,7 @@ impl<'a> LayerFiles<'a> {
         }
     }
 
+    #[inline]
     fn delete_error(&self, path: &Path, error: io::Error) -> DeleteLayerError {
         DeleteLayerError::IoError(in_layer(Operation::Delete, path, self.name, error))
     }
@@ -256,6 +267,7 @@ impl<'a> LayerFiles<'a> {
     /// [`ReplaceLayerSbomsError::MissingLayer`] if the layer directory doesn't exist, and
     /// [`ReplaceLayerSbomsError::IoError`] naming the file that couldn't be removed or
     /// written, and the layer.
+    #[inline]
     pub(crate) fn replace_sboms(&self, sboms: &[Sbom]) -> Result<(), ReplaceLayerSbomsError> {
         if !self.dir().is_dir() {
             return Err(ReplaceLayerSbomsError::MissingLayer(self.name.clone()));
@@ -263,6 +275,7 @@ impl<'a> LayerFiles<'a> {
         self.replace_sboms_of_existing_layer(sboms)
     }
 
+    #[inline]
     fn replace_sboms_of_existing_layer(
         &self,
         sboms: &[Sbom],
@@ -283,6 +296,7 @@ impl<'a> LayerFiles<'a> {
     ///
     /// [`ReplaceLayerExecdProgramsError`]: the layer directory is missing, a name isn't a file
     /// name, a program doesn't exist, or `exec.d` can't be replaced.
+    #[inline]
     pub(crate) fn replace_exec_d_programs(
         &self,
         programs: &HashMap<String, PathBuf>,
@@ -303,6 +317,7 @@ impl<'a> LayerFiles<'a> {
     /// # Errors
     ///
     /// The errors of both, in this order.
+    #[inline]
     pub(crate) fn replace_sboms_and_exec_d_programs(
         &self,
         sboms: &[Sbom],
@@ -316,6 +331,7 @@ impl<'a> LayerFiles<'a> {
         Ok(self.replace_exec_d_programs_of_existing_layer(&dir, programs)?)
     }
 
+    #[inline]
     fn replace_exec_d_programs_of_existing_layer(
         &self,
         dir: &Path,
@@ -359,6 +375,7 @@ impl<'a> LayerFiles<'a> {
     /// # Errors
     ///
     /// [`WriteLayerError::IoError`] naming the file and the layer.
+    #[inline]
     pub(crate) fn write_env(&self, env: &LayerEnv) -> Result<(), WriteLayerError> {
         let dir = self.dir();
         env.write_to_layer_dir(&dir).map_err(|error| {
@@ -372,6 +389,7 @@ impl<'a> LayerFiles<'a> {
     /// # Errors
     ///
     /// [`ReadLayerError::IoError`] naming the file and the layer.
+    #[inline]
     pub(crate) fn read_env(&self) -> Result<LayerEnv, ReadLayerError> {
         let dir = self.dir();
         LayerEnv::read_from_layer_dir(&dir).map_err(|error| self.read_error(&dir, error))

@@ -131,6 +131,7 @@ impl LayerSet {
     }
 }
 
+#[inline]
 fn list_layers(layers_dir: &Path) -> Result<Vec<LayerName>, ListLayersError> {
     let entries = match fs::read_dir(layers_dir) {
         Ok(entries) => entries,

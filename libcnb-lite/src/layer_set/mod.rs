@@ -73,6 +73,9 @@
 //! [`BuildContext::delete_layer`]: crate::build::BuildContext::delete_layer
 //! [`BuildContext::cached_layer`]: crate::build::BuildContext::cached_layer
 
+// Compile time: every non-generic function in this module is `#[inline]`. That defers its code
+// generation to the buildpack that calls it, so a buildpack that doesn't use layer sets doesn't
+// compile it (benches/build-time/README.md). Keep new non-generic functions `#[inline]` too.
 mod listing;
 mod plan;
 

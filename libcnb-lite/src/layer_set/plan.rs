@@ -92,6 +92,7 @@ impl LayerSet {
     ///
     /// [`LayerSetError::InvalidBudget`] if `budget` or `group_layers` is 0 or `group_layers`
     /// is larger than `budget`.
+    #[inline]
     pub fn with_budget(self, budget: usize, group_layers: usize) -> Result<Self, LayerSetError> {
         if budget == 0 || group_layers == 0 || group_layers > budget {
             return Err(LayerSetError::InvalidBudget {
@@ -108,12 +109,14 @@ impl LayerSet {
 
     /// The most layers this set uses.
     #[must_use]
+    #[inline]
     pub fn budget(&self) -> usize {
         self.budget
     }
 
     /// How many shared layers this set uses when it has more items than its budget.
     #[must_use]
+    #[inline]
     pub fn group_layers(&self) -> usize {
         self.group_layers
     }
@@ -134,6 +137,7 @@ impl LayerSet {
     /// # Ok::<(), libcnb_lite::layer_set::LayerSetError>(())
     /// ```
     #[must_use]
+    #[inline]
     pub fn owns(&self, name: &LayerName) -> bool {
         let name = name.as_str();
         name.starts_with(&self.item_prefix) || name.starts_with(&self.group_prefix)
@@ -402,6 +406,7 @@ pub enum LayerSetError {
     },
 }
 
+#[inline]
 fn is_name_part(text: &str) -> bool {
     !text.is_empty()
         && text
@@ -413,6 +418,7 @@ fn is_name_part(text: &str) -> bool {
 /// `std::hash::DefaultHasher`), which is what keeps the assignment the same on every build.
 /// It needn't resist collisions on purpose: a collision only changes which of two items is
 /// grouped first.
+#[inline]
 fn stable_hash(key: &str) -> u64 {
     key.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)

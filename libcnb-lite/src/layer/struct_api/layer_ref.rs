@@ -72,6 +72,7 @@ impl<B, MAC, RAC> LayerRef<B, MAC, RAC>
 where
     B: Buildpack + ?Sized,
 {
+    #[inline]
     pub(crate) fn new(
         files: LayerFiles<'_>,
         layers_dir: PathBuf,
@@ -87,12 +88,14 @@ where
         }
     }
 
+    #[inline]
     fn files(&self) -> LayerFiles<'_> {
         LayerFiles::new(&self.layers_dir, &self.name)
     }
 
     /// The layer directory, `<layers>/<name>`.
     #[must_use]
+    #[inline]
     pub fn path(&self) -> PathBuf {
         self.files().dir()
     }
@@ -138,6 +141,7 @@ where
     ///
     /// [`ReadLayerError::IoError`](crate::layer::ReadLayerError::IoError) if a file can't be
     /// read.
+    #[inline]
     pub fn read_env(&self) -> crate::Result<LayerEnv, B::Error> {
         self.files()
             .read_env()
@@ -151,6 +155,7 @@ where
     ///
     /// [`WriteLayerError::ReplaceLayerSbomsError`] if the layer directory is missing or a file
     /// can't be removed or written.
+    #[inline]
     pub fn write_sboms(&self, sboms: &[Sbom]) -> crate::Result<(), B::Error> {
         self.files()
             .replace_sboms(sboms)
@@ -188,6 +193,7 @@ where
     MAC: Debug,
     RAC: Debug,
 {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LayerRef")
             .field("name", &self.name)
