@@ -42,10 +42,11 @@ for round in $(seq "$rounds"); do
         load=$(cut -d' ' -f1 /proc/loadavg)
         { time (cd "$library" && CARGO_TARGET_DIR="$target" cargo build --release --locked --offline --quiet); } 2>"$work/time"
         read -r real user sys <"$work/time"
+        cpu_seconds=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
         wall[$library]+="$real "
-        cpu[$library]+="$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }') "
+        cpu[$library]+="$cpu_seconds "
         printf 'round %s %-9s wall %6s  cpu %6s  (load before %s)\n' "$round" "$library" "$real" \
-            "$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')" "$load"
+            "$cpu_seconds" "$load"
     done
 done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
