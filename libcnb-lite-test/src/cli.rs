@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! cnb-local build --buildpack <dir-or-crate>... --app <dir> [--state <dir>] [--env NAME=VALUE]...
+//!                 [--image <dir> [--run-image oci:<dir>[:<ref>]]]
+//! cnb-local export [--state <dir>] --image <dir> [--run-image oci:<dir>[:<ref>]]
 //! cnb-local launch [--state <dir>] [--process <type>] [-- <args>...]
 //! ```
 //!
@@ -21,6 +23,7 @@ use crate::config::{BuildConfig, BuildpackSource, GroupEntry};
 use crate::detect::{DetectError, DetectResult};
 use crate::launch::run_process;
 use crate::lifecycle::{LifecycleError, error_chain, run};
+use crate::oci::{self, ImageOptions, RunImage};
 use crate::output::{Observer, Progress, Stream};
 use crate::report::{BuildReport, LayerReport, LayerStatus};
 use LayerStatus::{Added, Reused};
@@ -29,11 +32,15 @@ const USAGE: &str = "\
 usage:
   cnb-local build --buildpack <dir-or-crate>... --app <dir> [--state <dir>] [--env NAME=VALUE]...
                   [--optional-buildpack <dir-or-crate>] [--platform-api X.Y]
+                  [--image <dir> [--run-image oci:<dir>[:<ref>]]]
+  cnb-local export [--state <dir>] --image <dir> [--run-image oci:<dir>[:<ref>]]
   cnb-local launch [--state <dir>] [--process <type>] [-- <args>...]
 
 A buildpack is a packaged dir (buildpack.toml, bin/detect, bin/build) or a crate dir
 (Cargo.toml + buildpack.toml) that is built with cargo. The state dir (default
-./.cnb-local-state) keeps the previous image and the cache: build twice to see reuse.";
+./.cnb-local-state) keeps the previous image and the cache: build twice to see reuse.
+--image writes the built image as an OCI image layout into a new or empty dir (`export`
+writes the last build's), on top of the run image's layers (none: a scratch image).";
 
 /// Exit code for usage errors.
 const EXIT_USAGE: i32 = 2;
@@ -57,9 +64,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
     };
     match args.first().map(String::as_str) {
         Some("build") => match parse_build(&args[1..]) {
-            Ok((config, state)) => build(&config, &state),
+            Ok((config, state, image)) => build(&config, &state, image.as_ref()),
             Err(message) => usage_error(&message),
         },
+        Some("export") => export(&args[1..]),
         Some("launch") => launch(&args[1..]),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
@@ -84,12 +92,16 @@ fn buildpack_source(path: &str) -> BuildpackSource {
     }
 }
 
-fn parse_build(args: &[String]) -> Result<(BuildConfig, PathBuf), String> {
+/// Where `--image` writes, on which `--run-image`.
+type ImageTarget = (PathBuf, ImageOptions);
+
+fn parse_build(args: &[String]) -> Result<(BuildConfig, PathBuf, Option<ImageTarget>), String> {
     let mut buildpacks: Vec<GroupEntry> = Vec::new();
     let mut app = None;
     let mut state = PathBuf::from(".cnb-local-state");
     let mut env = Vec::new();
     let mut platform_api = None;
+    let (mut image, mut run_image) = (None, None);
     let mut iter = args.iter();
     while let Some(flag) = iter.next() {
         let mut value = || {
@@ -102,6 +114,8 @@ fn parse_build(args: &[String]) -> Result<(BuildConfig, PathBuf), String> {
             "--optional-buildpack" => buildpacks.push(buildpack_source(&value()?).optional()),
             "--app" | "-a" => app = Some(PathBuf::from(value()?)),
             "--state" | "-s" => state = PathBuf::from(value()?),
+            "--image" => image = Some(PathBuf::from(value()?)),
+            "--run-image" => run_image = Some(parse_run_image(&value()?)?),
             "--env" | "-e" => {
                 let pair = value()?;
                 let (name, val) = pair
@@ -131,7 +145,92 @@ fn parse_build(args: &[String]) -> Result<(BuildConfig, PathBuf), String> {
     if let Some((major, minor)) = platform_api {
         config = config.platform_api(major, minor);
     }
-    Ok((config, state))
+    Ok((config, state, image_target(image, run_image)?))
+}
+
+fn parse_run_image(text: &str) -> Result<RunImage, String> {
+    text.parse()
+        .map_err(|error: oci::ParseRunImageError| error.to_string())
+}
+
+fn image_target(
+    image: Option<PathBuf>,
+    run_image: Option<RunImage>,
+) -> Result<Option<ImageTarget>, String> {
+    match (image, run_image) {
+        (Some(dir), run_image) => {
+            let options = ImageOptions::new();
+            let options = match run_image {
+                Some(run_image) => options.run_image(run_image),
+                None => options,
+            };
+            Ok(Some((dir, options)))
+        }
+        (None, Some(_)) => Err("--run-image needs --image".into()),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Checks the output dir and the run image before a build, so a long build is not wasted.
+fn check_image_target((dir, options): &ImageTarget) -> Result<(), oci::ImageError> {
+    oci::check_output(dir)?;
+    options.run_image_ref().map_or(Ok(()), oci::check_run_image)
+}
+
+/// Writes the state dir's image to `--image` and prints what was written.
+fn write_image(state: &Path, (dir, options): &ImageTarget) -> i32 {
+    let started = Instant::now();
+    match oci::write_image(state, dir, options) {
+        Ok(image) => {
+            for warning in &image.warnings {
+                eprintln!("Warning: {warning}");
+            }
+            let from_run_image = image
+                .layers
+                .iter()
+                .filter(|layer| layer.name.starts_with("run-image"))
+                .count();
+            println!(
+                "Image: oci:{}:{} written in {}: {} layer(s) ({from_run_image} from the run image), manifest {}, config {}",
+                dir.display(),
+                oci::REF,
+                seconds(started.elapsed()),
+                image.layers.len(),
+                image.manifest_digest,
+                image.config_digest,
+            );
+            0
+        }
+        Err(error) => {
+            eprintln!("ERROR: {}", error_chain(&error));
+            1
+        }
+    }
+}
+
+fn export(args: &[String]) -> i32 {
+    let mut state = PathBuf::from(".cnb-local-state");
+    let (mut image, mut run_image) = (None, None);
+    let mut iter = args.iter();
+    while let Some(flag) = iter.next() {
+        let Some(value) = iter.next() else {
+            return usage_error(&format!("{flag} needs a value"));
+        };
+        match flag.as_str() {
+            "--state" | "-s" => state = PathBuf::from(value),
+            "--image" => image = Some(PathBuf::from(value)),
+            "--run-image" => match parse_run_image(value) {
+                Ok(parsed) => run_image = Some(parsed),
+                Err(message) => return usage_error(&message),
+            },
+            other => return usage_error(&format!("unknown option {other:?}")),
+        }
+    }
+    match image_target(image, run_image) {
+        Ok(Some(target)) => write_image(&state, &target),
+        Ok(None) => usage_error("--image is required"),
+        Err(message) => usage_error(&message),
+    }
 }
 
 /// Prints output live, and a progress line while a step runs long.
@@ -196,7 +295,11 @@ fn with_progress<T>(terminal: &Terminal, f: impl FnOnce() -> T) -> T {
     })
 }
 
-fn build(config: &BuildConfig, state: &Path) -> i32 {
+fn build(config: &BuildConfig, state: &Path, image: Option<&ImageTarget>) -> i32 {
+    if let Some(Err(error)) = image.map(check_image_target) {
+        eprintln!("ERROR: {}", error_chain(&error));
+        return 1;
+    }
     let terminal = Terminal::default();
     let started = Instant::now();
     if config.app_dir.is_dir() {
@@ -212,7 +315,7 @@ fn build(config: &BuildConfig, state: &Path) -> i32 {
     match result {
         Ok(report) => {
             print_summary(&report, state, started.elapsed());
-            0
+            image.map_or(0, |image| write_image(state, image))
         }
         // `run` has reported the failure through the terminal observer, once.
         Err(failure) => match failure.error.as_ref() {

@@ -13,6 +13,7 @@ mod launch;
 mod launch_toml;
 mod layer;
 mod lifecycle;
+pub mod oci;
 mod output;
 mod plan;
 mod report;
