@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use libcnb_lite_test::oci::{
-    ImageOptions, RunImage, tools_available, write_busybox_image, write_image,
+    ImageOptions, RunImage, run_with_runc, tools_available, write_busybox_image, write_image,
 };
 use libcnb_lite_test::{BuildConfig, BuildpackSource, Quiet, run};
 
@@ -37,41 +37,17 @@ fn checked(command: &mut Command) -> Output {
     output
 }
 
-/// Unpacks `image` with umoci and runs it with runc, with `args` replacing the process's
-/// arguments when given; returns runc's output.
-fn run_in_runc(image: &Path, work: &Path, args: Option<&[&str]>) -> Output {
-    let bundle = work.join(format!("bundle-{}", args.map_or(0, <[&str]>::len)));
-    checked(
-        Command::new("umoci")
-            .args(["unpack", "--image"])
-            .arg(format!("{}:latest", image.display()))
-            .arg(&bundle),
+fn greeting(image: &Path, work: &Path, args: Option<&[&str]>) -> String {
+    let n = args.map_or(0, <[&str]>::len);
+    let bundle = work.join(format!("bundle-{n}"));
+    let id = format!("libcnb-lite-basics-{}-{n}", std::process::id());
+    let output = run_with_runc(image, &bundle, &id, args).unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
     );
-    let config_path = bundle.join("config.json");
-    let mut config: serde_json::Value =
-        serde_json::from_slice(&fs::read(&config_path).unwrap()).unwrap();
-    config["process"]["terminal"] = false.into();
-    if let Some(args) = args {
-        let process = &mut config["process"]["args"];
-        let entrypoint = process[0].clone();
-        *process = std::iter::once(entrypoint)
-            .chain(args.iter().map(|&arg| arg.into()))
-            .collect();
-    }
-    fs::write(&config_path, serde_json::to_vec(&config).unwrap()).unwrap();
-    let id = format!(
-        "libcnb-lite-basics-{}-{}",
-        std::process::id(),
-        args.map_or(0, <[&str]>::len)
-    );
-    Command::new("runc")
-        .arg("run")
-        .arg("--bundle")
-        .arg(&bundle)
-        .arg(&id)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    String::from_utf8(output.stdout).unwrap()
 }
 
 #[test]
@@ -122,18 +98,12 @@ fn the_image_prints_the_greeting_under_runc() {
     assert_eq!(config["config"]["WorkingDir"], "/workspace");
 
     // runc starts the default process from umoci's bundle; arguments replace `world`.
-    let greeting = run_in_runc(&image_dir, work.path(), None);
     assert_eq!(
-        String::from_utf8_lossy(&greeting.stdout),
-        "Hello, world! (greeter 1.2.0)\n",
-        "{}",
-        String::from_utf8_lossy(&greeting.stderr)
+        greeting(&image_dir, work.path(), None),
+        "Hello, world! (greeter 1.2.0)\n"
     );
-    let ferris = run_in_runc(&image_dir, work.path(), Some(&["Ferris"]));
     assert_eq!(
-        String::from_utf8_lossy(&ferris.stdout),
-        "Hello, Ferris! (greeter 1.2.0)\n",
-        "{}",
-        String::from_utf8_lossy(&ferris.stderr)
+        greeting(&image_dir, work.path(), Some(&["Ferris"])),
+        "Hello, Ferris! (greeter 1.2.0)\n"
     );
 }

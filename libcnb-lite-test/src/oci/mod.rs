@@ -73,7 +73,7 @@ use spec::{
     CREATED, Descriptor, History, ImageConfig, Index, Layout, MEDIA_TYPE_CONFIG, MEDIA_TYPE_INDEX,
     MEDIA_TYPE_MANIFEST, Manifest, REF_NAME, RootFs, RuntimeConfig,
 };
-pub use testing::{BUSYBOX, tools_available, write_busybox_image};
+pub use testing::{BUSYBOX, run_with_runc, tools_available, write_busybox_image};
 
 /// The ref name the image's manifest gets in `index.json` (`oci:DIR:latest`).
 pub const REF: &str = "latest";

@@ -94,3 +94,74 @@ pub fn write_busybox_image(output: &Path) -> Result<WrittenImage, ImageError> {
         &["PATH=/usr/local/bin:/usr/bin:/bin".to_owned()],
     )
 }
+
+/// Unpacks the image at `image` (an OCI layout written by [`super::write_image`]) with
+/// `umoci unpack` into `bundle`, turns off its terminal, and starts it with `runc run` as
+/// container `id`, stdin closed; `args`, when given, replace the image's `Cmd` (the
+/// process's arguments). Needs root, `umoci` and `runc`.
+///
+/// # Errors
+///
+/// Fails when `umoci` fails or a tool cannot be started; `runc`'s own exit status is in
+/// the output.
+pub fn run_with_runc(
+    image: &Path,
+    bundle: &Path,
+    id: &str,
+    args: Option<&[&str]>,
+) -> std::io::Result<std::process::Output> {
+    use std::process::Stdio;
+    let unpack = Command::new("umoci")
+        .args(["unpack", "--image"])
+        .arg(format!("{}:{}", image.display(), super::REF))
+        .arg(bundle)
+        .stdin(Stdio::null())
+        .output()?;
+    if !unpack.status.success() {
+        return Err(std::io::Error::other(format!(
+            "umoci unpack failed: {}",
+            String::from_utf8_lossy(&unpack.stderr)
+        )));
+    }
+    let config_path = bundle.join("config.json");
+    let mut config: serde_json::Value = serde_json::from_slice(&std::fs::read(&config_path)?)?;
+    config["process"]["terminal"] = false.into();
+    if let Some(args) = args {
+        // umoci's args are Entrypoint + Cmd; the entrypoint of these images is the command.
+        let entrypoint_len = image_entrypoint_len(image)?;
+        let process_args = &mut config["process"]["args"];
+        let mut new_args: Vec<serde_json::Value> = process_args
+            .as_array()
+            .map(|all| all.iter().take(entrypoint_len).cloned().collect())
+            .unwrap_or_default();
+        new_args.extend(args.iter().map(|&arg| serde_json::Value::from(arg)));
+        *process_args = new_args.into();
+    }
+    std::fs::write(&config_path, serde_json::to_vec(&config)?)?;
+    Command::new("runc")
+        .arg("run")
+        .arg("--bundle")
+        .arg(bundle)
+        .arg(id)
+        .stdin(Stdio::null())
+        .output()
+}
+
+/// The length of the image's `Entrypoint`.
+fn image_entrypoint_len(image: &Path) -> std::io::Result<usize> {
+    let read_json = |path: &Path| -> std::io::Result<serde_json::Value> {
+        Ok(serde_json::from_slice(&std::fs::read(path)?)?)
+    };
+    let blob = |digest: &serde_json::Value| {
+        let digest = digest.as_str().unwrap_or_default();
+        image
+            .join("blobs/sha256")
+            .join(digest.trim_start_matches("sha256:"))
+    };
+    let index = read_json(&image.join("index.json"))?;
+    let manifest = read_json(&blob(&index["manifests"][0]["digest"]))?;
+    let config = read_json(&blob(&manifest["config"]["digest"]))?;
+    Ok(config["config"]["Entrypoint"]
+        .as_array()
+        .map_or(0, Vec::len))
+}
