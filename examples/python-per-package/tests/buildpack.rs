@@ -12,9 +12,10 @@
     reason = "the helpers outside #[test] fns panic on setup failures, like the tests"
 )]
 
+use libcnb_lite_test::oci::{ImageOptions, WrittenImage, write_image};
 use libcnb_lite_test::{
     BuildConfig, BuildpackSource, LayerReport, LayerStatus, StateDir, Target, TestContext,
-    assert_contains, assert_not_contains, build,
+    assert_contains, assert_not_contains, build, build_in,
 };
 use std::collections::BTreeMap;
 use std::fs;
@@ -531,4 +532,64 @@ fn the_committed_wheels_are_what_make_wheels_py_generates() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// Layer digests of an OCI image, by layer name (`<bp-id>:<layer>`, `app`).
+fn image_layers(image: &WrittenImage) -> BTreeMap<String, String> {
+    image
+        .layers
+        .iter()
+        .map(|layer| (layer.name.clone(), layer.digest.clone()))
+        .collect()
+}
+
+/// The point of a layer per package, checked on a real OCI image (the layout `cnb-local
+/// build --image` writes): after one pin changes, an image store that keeps layers by digest
+/// already has every layer but that package's and the app's (whose `requirements.txt`
+/// changed); an unchanged rebuild is the same image.
+#[test]
+fn the_oci_image_changes_one_package_blob_when_one_package_changes() {
+    let app = App::demo();
+    let work = tempfile::tempdir().unwrap();
+    let state = work.path().join("state");
+    let image = |name: &str| {
+        build_in(&state, app.config(), |_| {});
+        write_image(&state, &work.path().join(name), &ImageOptions::new()).unwrap()
+    };
+    let first = image("first");
+    assert_eq!(
+        first.layers.len(),
+        DEMO_DISTRIBUTIONS + 2,
+        "packages, venv, app"
+    );
+    let same = image("same");
+    assert_eq!(same.manifest_digest, first.manifest_digest);
+
+    app.edit_requirements(|text| text.replace("demo-urlkit==2.2.1", "demo-urlkit==2.2.2"));
+    let bumped = image("bumped");
+    let (before, after) = (image_layers(&first), image_layers(&bumped));
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    let changed: Vec<&str> = before
+        .iter()
+        .filter(|(name, digest)| after[*name] != **digest)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(
+        changed,
+        ["app", "examples/python-per-package:pkg-demo-urlkit"]
+    );
+    for (name, digest) in &before {
+        if !changed.contains(&name.as_str()) {
+            let blob = |image: &str| {
+                let hex = digest.strip_prefix("sha256:").unwrap();
+                fs::read(work.path().join(image).join("blobs/sha256").join(hex)).unwrap()
+            };
+            assert_eq!(blob("first"), blob("bumped"), "{name}");
+        }
+    }
+    assert_ne!(bumped.manifest_digest, first.manifest_digest);
+    assert_ne!(bumped.config_digest, first.config_digest);
 }
