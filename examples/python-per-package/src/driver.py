@@ -168,6 +168,7 @@ def place(lib, dist_info, scheme, prefix, layer):
     """Moves one distribution from the staging prefix into its layer and compiles it."""
     import compileall
     import importlib.util
+    import py_compile
 
     start = time.perf_counter()
     site = os.path.join(layer, "site-packages")
@@ -200,9 +201,15 @@ def place(lib, dist_info, scheme, prefix, layer):
         new_rows.append([os.path.relpath(destination, site), *row[1:]])
         sources.append(destination)
 
+    # Hash-based .pyc files (PEP 552) instead of ones that embed the source's mtime (the
+    # install time): the same distribution gives a byte-identical layer whenever it is
+    # installed, so its image layer keeps its digest.
+    checked_hash = py_compile.PycInvalidationMode.CHECKED_HASH
     for path in sources:
         if path.endswith(".py") and is_within(path, site):
-            if compileall.compile_file(path, force=True, quiet=2):
+            if compileall.compile_file(
+                path, force=True, quiet=2, invalidation_mode=checked_hash
+            ):
                 pyc = importlib.util.cache_from_source(path)
                 new_rows.append([os.path.relpath(pyc, site), "", ""])
 
