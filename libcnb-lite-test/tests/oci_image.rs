@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -287,7 +288,6 @@ fn skopeo_umoci_and_runc_use_the_image() {
         "two 2\n"
     );
     assert!(rootfs.join("workspace/src/main.py").is_file());
-    use std::os::unix::fs::MetadataExt;
     let hello = fs::metadata(rootfs.join("layers/fixture_image/one/bin/hello")).unwrap();
     assert_eq!((hello.uid(), hello.mode() & 0o777), (1000, 0o755));
 }
@@ -340,7 +340,7 @@ fn a_bad_run_image_is_refused_naming_the_path() {
         )
     );
     let error = broken("no-index", &|dir| {
-        fs::remove_file(dir.join("index.json")).unwrap()
+        fs::remove_file(dir.join("index.json")).unwrap();
     });
     assert_contains!(error, "invalid run image: cannot read ");
     assert_contains!(error, "no-index/index.json: No such file or directory");
@@ -393,10 +393,13 @@ fn a_bad_run_image_is_refused_naming_the_path() {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
+    use std::fmt::Write as _;
     sha2::Sha256::digest(bytes)
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::new(), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 #[test]

@@ -10,7 +10,6 @@
     reason = "test helpers panic with the failing call when setup fails"
 )]
 
-use std::fs;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 

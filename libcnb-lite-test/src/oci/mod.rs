@@ -432,81 +432,38 @@ fn write_layers_and_config(
         exec_d: Vec::new(),
     };
     let mut label = metadata.clone();
-    let mut add = |name: String,
-                   sha: &str,
-                   prefix: &str,
-                   capture: Option<&mut EnvCapture>|
-     -> Result<String, ImageError> {
-        let blob = DiffId::parse(sha).map_or_else(PathBuf::new, |d| state.image_blob(&d));
-        let descriptor = layer::rewrite(&blob, prefix, blobs, capture)?;
-        let digest = descriptor.digest.clone();
-        layers.push(ImageLayer {
-            name,
-            digest: digest.clone(),
-            size: descriptor.size,
-        });
-        descriptors.push(descriptor);
-        Ok(digest)
-    };
-    for buildpack in &mut label.buildpacks {
-        for (name, record) in &mut buildpack.layers {
-            let id = format!("{}:{name}", buildpack.key);
-            record.sha = add(id, &record.sha, "layers", Some(&mut capture))?;
+    {
+        let mut add = |name: String,
+                       sha: &str,
+                       prefix: &str,
+                       capture: Option<&mut EnvCapture>|
+         -> Result<String, ImageError> {
+            let blob = DiffId::parse(sha).map_or_else(PathBuf::new, |d| state.image_blob(&d));
+            let descriptor = layer::rewrite(&blob, prefix, blobs, capture)?;
+            let digest = descriptor.digest.clone();
+            layers.push(ImageLayer {
+                name,
+                digest: digest.clone(),
+                size: descriptor.size,
+            });
+            descriptors.push(descriptor);
+            Ok(digest)
+        };
+        for buildpack in &mut label.buildpacks {
+            for (name, record) in &mut buildpack.layers {
+                let id = format!("{}:{name}", buildpack.key);
+                record.sha = add(id, &record.sha, "layers", Some(&mut capture))?;
+            }
+        }
+        if let Some(sbom) = &mut label.sbom {
+            sbom.sha = add("sbom".into(), &sbom.sha, "layers", None)?;
+        }
+        for app in &mut label.app {
+            app.sha = add("app".into(), &app.sha, "workspace", None)?;
         }
     }
-    if let Some(sbom) = &mut label.sbom {
-        sbom.sha = add("sbom".into(), &sbom.sha, "layers", None)?;
-    }
-    for app in &mut label.app {
-        app.sha = add("app".into(), &app.sha, "workspace", None)?;
-    }
-    drop(add);
 
-    let process = metadata
-        .default_process
-        .as_deref()
-        .and_then(|t| metadata.processes.iter().find(|p| p.r#type == t));
-    let mut env = Env::new();
-    for pair in &config.config.env {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        env.insert(name, value);
-    }
-    launch_env(
-        &mut env,
-        metadata,
-        &capture.root,
-        process.map(|p| &*p.r#type),
-    )?;
-    let build_dirs = crate::lifecycle::BuildDirs::of(state);
-    let rewrites = [
-        (capture.root.as_os_str(), "/layers"),
-        (build_dirs.layers.as_os_str(), "/layers"),
-        (build_dirs.workspace.as_os_str(), "/workspace"),
-    ];
-    config.config.env = env
-        .iter()
-        .map(|(name, value)| {
-            let mut value = value.to_string_lossy().into_owned();
-            for (from, to) in rewrites {
-                value = value.replace(&*from.to_string_lossy(), to);
-            }
-            format!("{}={value}", name.to_string_lossy())
-        })
-        .collect();
-
-    let runtime = &mut config.config;
-    runtime.entrypoint = process.map(|p| p.command.clone());
-    runtime.cmd = process.map(|p| p.args.clone());
-    runtime.working_dir = Some(match process.and_then(|p| p.working_dir.as_deref()) {
-        Some(dir) if dir.starts_with('/') => dir.to_owned(),
-        Some(dir) => format!("/workspace/{dir}"),
-        None => "/workspace".to_owned(),
-    });
-    runtime.labels.extend(metadata.labels.clone());
-    runtime
-        .labels
-        .extend(buildpacks_labels(&label, metadata, base));
-
+    set_runtime_config(&mut config, state, metadata, &label, base, &capture.root)?;
     config.created = Some(CREATED.into());
     if config.architecture.is_empty() {
         config.architecture = host_architecture().into();
@@ -542,6 +499,63 @@ fn write_layers_and_config(
         })
         .collect();
     Ok((config, descriptors, layers, warnings))
+}
+
+/// Sets what starts the default process: `Entrypoint`, `Cmd`, `WorkingDir`, the launch env
+/// (over the run image's) and the labels.
+fn set_runtime_config(
+    config: &mut ImageConfig,
+    state: &StateDir,
+    metadata: &ImageMetadata,
+    label: &ImageMetadata,
+    base: Option<&run_image::BaseImage>,
+    captured_layers: &Path,
+) -> Result<(), ImageError> {
+    let process = metadata
+        .default_process
+        .as_deref()
+        .and_then(|t| metadata.processes.iter().find(|p| p.r#type == t));
+    let mut env = Env::new();
+    for pair in &config.config.env {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        env.insert(name, value);
+    }
+    launch_env(
+        &mut env,
+        metadata,
+        captured_layers,
+        process.map(|p| &*p.r#type),
+    )?;
+    let build_dirs = crate::lifecycle::BuildDirs::of(state);
+    let rewrites = [
+        (captured_layers.as_os_str(), "/layers"),
+        (build_dirs.layers.as_os_str(), "/layers"),
+        (build_dirs.workspace.as_os_str(), "/workspace"),
+    ];
+    config.config.env = env
+        .iter()
+        .map(|(name, value)| {
+            let mut value = value.to_string_lossy().into_owned();
+            for (from, to) in rewrites {
+                value = value.replace(&*from.to_string_lossy(), to);
+            }
+            format!("{}={value}", name.to_string_lossy())
+        })
+        .collect();
+
+    let runtime = &mut config.config;
+    runtime.entrypoint = process.map(|p| p.command.clone());
+    runtime.cmd = process.map(|p| p.args.clone());
+    runtime.working_dir = Some(match process.and_then(|p| p.working_dir.as_deref()) {
+        Some(dir) if dir.starts_with('/') => dir.to_owned(),
+        Some(dir) => format!("/workspace/{dir}"),
+        None => "/workspace".to_owned(),
+    });
+    runtime.labels.extend(metadata.labels.clone());
+    runtime
+        .labels
+        .extend(buildpacks_labels(label, metadata, base));
+    Ok(())
 }
 
 /// The launch env of `process_type` as the launcher computes it (§3.5, behaviour 18), over
