@@ -372,6 +372,16 @@ fn a_bad_run_image_is_refused_naming_the_path() {
         &format!("mismatch/blobs/sha256/{}", &layer_digest[7..])
     );
     assert_contains!(error, "does not match its descriptor");
+    let error = broken("missing-layer", &|dir| {
+        fs::remove_file(blob(dir, &layer_digest)).unwrap()
+    });
+    assert_contains!(
+        error,
+        &format!(
+            "missing-layer/blobs/sha256/{}: No such file",
+            &layer_digest[7..]
+        )
+    );
     let error = broken("docker-layer", &|dir| {
         // A manifest with a Docker layer type, which the image would misdescribe.
         let mut manifest = manifest.clone();
@@ -452,6 +462,36 @@ fn a_failed_write_leaves_nothing_that_looks_like_an_image() {
         0,
         "the blobs written are removed"
     );
+}
+
+#[test]
+fn a_hostile_layer_blob_in_the_state_dir_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let state = work.path().join("state");
+    run(&config("1", "2"), &state, &Quiet).unwrap();
+    let metadata = read_json(&state.join("image/metadata.json"));
+    let sha = metadata["buildpacks"][0]["layers"]["one"]["sha"]
+        .as_str()
+        .unwrap();
+    let path = state.join("image/blobs").join(format!("{sha}.tar"));
+    // An entry that would land outside the layer, and outside the env capture's scratch dir.
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.as_old_mut().name[..25].copy_from_slice(b"fixture_image/one/../../x");
+    header.set_size(1);
+    header.set_mode(0o644);
+    header.set_cksum();
+    builder.append(&header, &b"x"[..]).unwrap();
+    fs::write(&path, builder.into_inner().unwrap()).unwrap();
+    let error = write_image(&state, &work.path().join("image"), &ImageOptions::new()).unwrap_err();
+    assert_eq!(
+        error_chain(&error),
+        format!(
+            "cannot read image layer {}: refusing archive entry \"fixture_image/one/../../x\": not a plain relative path",
+            path.display()
+        )
+    );
+    assert!(!work.path().join("image").exists());
 }
 
 /// A tmpfs of `size`, unmounted on drop.

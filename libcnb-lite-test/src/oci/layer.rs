@@ -37,6 +37,8 @@ enum Wanted {
 }
 
 impl EnvCapture {
+    /// What to copy aside for entry `name`, a relative path of plain components (checked by
+    /// [`rewrite`]).
     fn wanted(name: &Path, kind: EntryType) -> Wanted {
         let parts: Vec<&str> = name
             .components()
@@ -101,6 +103,20 @@ pub(crate) fn rewrite(
     for entry in archive.entries().map_err(read_error)? {
         let mut entry = entry.map_err(read_error)?;
         let name = entry.path().map_err(read_error)?.into_owned();
+        // The harness wrote these names; a state dir edited to hold anything else (absolute
+        // names, `..`) must not reach the image or the env capture's scratch dir.
+        if !name
+            .components()
+            .all(|component| matches!(component, Component::Normal(_)))
+        {
+            return Err(read_error(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "refusing archive entry {:?}: not a plain relative path",
+                    name.display()
+                ),
+            )));
+        }
         let mut header = entry.header().clone();
         if !wrote_prefix {
             // The prefix dir belongs to the same user as the layer's files (the CNB user).

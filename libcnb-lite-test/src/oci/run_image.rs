@@ -157,6 +157,20 @@ pub(crate) fn read(image: &RunImage) -> Result<BaseImage, ImageError> {
         ));
     }
     for layer in &manifest.layers {
+        // Present and of the right size now; the digest is checked while the blob is copied.
+        let path = blobs::blob_path(dir, &layer.digest)?;
+        let size = fs::metadata(&path)
+            .map_err(|source| ImageError::RunImageIo {
+                path: path.clone(),
+                source,
+            })?
+            .len();
+        if size != layer.size {
+            return Err(invalid(
+                &path,
+                format!("has {size} bytes, its descriptor says {}", layer.size),
+            ));
+        }
         if !RUN_IMAGE_LAYER_TYPES.contains(&layer.media_type.as_str()) {
             return Err(invalid(
                 &manifest_path,
