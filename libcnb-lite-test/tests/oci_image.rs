@@ -373,7 +373,7 @@ fn a_bad_run_image_is_refused_naming_the_path() {
     );
     assert_contains!(error, "does not match its descriptor");
     let error = broken("missing-layer", &|dir| {
-        fs::remove_file(blob(dir, &layer_digest)).unwrap()
+        fs::remove_file(blob(dir, &layer_digest)).unwrap();
     });
     assert_contains!(
         error,
