@@ -270,7 +270,7 @@ pub fn write_image(
         .map(run_image::read)
         .transpose()?;
     with_output(output, |blobs| {
-        write_layers_and_config(&state, &metadata, base.as_ref(), output, blobs)
+        write_layers_and_config(&state, &metadata, base.as_ref(), blobs)
     })
 }
 
@@ -405,7 +405,6 @@ fn write_layers_and_config(
     state: &StateDir,
     metadata: &ImageMetadata,
     base: Option<&run_image::BaseImage>,
-    output: &Path,
     blobs: &Blobs,
 ) -> Result<Parts, ImageError> {
     let mut descriptors = Vec::new();
@@ -492,10 +491,7 @@ fn write_layers_and_config(
         .exec_d
         .iter()
         .map(|program| {
-            format!(
-                "exec.d program {program} is not run: the image has no launcher (see {})",
-                output.display()
-            )
+            format!("exec.d program {program} is not run: the image starts its process without a launcher")
         })
         .collect();
     Ok((config, descriptors, layers, warnings))
