@@ -285,7 +285,7 @@ fn corrupt_cache_blob_keeps_the_toml_without_contents() {
         let blob = ctx
             .state_dir()
             .join("cache/committed")
-            .join(sha.blob_name());
+            .join(format!("{sha}.tar"));
         fs::write(&blob, "garbage").unwrap();
         ctx.rebuild(config(), |ctx| {
             assert_contains!(ctx.stderr, "Skipping restore for layer fixture/layers:bc");
