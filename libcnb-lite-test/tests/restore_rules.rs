@@ -1,4 +1,6 @@
-//! Every row of the restore table (cnb-lifecycle.md §2.3) across two and three builds, with
+//! Every row of the lifecycle's restore table (which of the eight `[types]` combinations comes
+//! back on the next build, with metadata and with contents;
+//! [spec: Layer Types](https://github.com/buildpacks/spec/blob/main/buildpack.md#layer-types)) across two and three builds, with
 //! the shell-script fixture `layers`, which creates one layer per type combination and
 //! prints what the previous build left behind.
 

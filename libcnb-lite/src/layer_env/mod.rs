@@ -46,9 +46,9 @@
 //! # }
 //! ```
 
-// Compile time: every non-generic function of this module is `#[inline]`, so its code is
-// generated only in a buildpack that calls it; one that doesn't use `LayerEnv` doesn't compile
-// it. `.ci/check-inline.sh` fails if libcnb-lite's own release build defines any of it.
+// Compile time: every non-generic function of this module and its submodules is `#[inline]`,
+// so its code is generated only in a buildpack that calls it; one that doesn't use `LayerEnv`
+// doesn't compile it. `.ci/check-inline.sh` fails if libcnb-lite's own release build defines any of it.
 
 mod delta;
 mod files;
