@@ -15,6 +15,9 @@
 # Usage: .ci/check-inline.sh   (needs `ar` and `nm` from binutils)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for tool in ar nm; do
+    command -v "$tool" >/dev/null || { echo "check-inline: needs $tool (binutils)" >&2; exit 1; }
+done
 
 rlib=$(cargo build --release --locked --quiet -p libcnb-lite --message-format=json \
     | grep -Eo '"[^"]*/liblibcnb_lite(-[0-9a-f]+)?\.rlib"' | tr -d '"' | tail -n 1)

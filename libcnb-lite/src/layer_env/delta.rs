@@ -1,6 +1,8 @@
 //! One part of a layer's env (one env directory) as entries, and how its modification rules
 //! change a variable.
 
+#[cfg(doc)]
+use super::LayerEnv;
 use crate::Env;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;

@@ -3,6 +3,8 @@
 //! `include/` and `pkgconfig/` directories.
 
 use super::LayerEnv;
+#[cfg(doc)]
+use super::Scope;
 use super::delta::{LayerEnvDelta, ModificationBehavior};
 use crate::fs::{Operation, at_path};
 use libcnb_lite_data::internals::is_path_component;
