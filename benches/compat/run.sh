@@ -103,7 +103,8 @@ step "buildpack error (invalid version)" widget --env WIDGET_VERSION=latest
 step "libcnb::Error::ProcessTypeError (invalid worker process type)" bad-worker
 step "detect fails (no widget.toml)" plain
 
-# What may differ, each made equal in both transcripts: the deliberate differences (api.md),
+# What may differ, each made equal in both transcripts: libcnb-lite's deliberate differences
+# (CHANGELOG.md, "Fixed"),
 # and the runtime face of any known incompatibility (src/known_incompatibilities.rs).
 tolerate() {
     sed -E \
@@ -111,7 +112,7 @@ tolerate() {
         `# or variable at fault; CHANGELOG "Changed"). The "compat: error:" line, which comes` \
         `# from matching the libcnb::Error variant, must still agree.` \
         -e 's#^(compat: error message: ).*#\1<libcnb error message>#' \
-        `# api.md item 7: metadata integers that the lifecycle restores as floats (2.0)` \
+        `# Metadata integers that the lifecycle restores as floats (2.0), a deliberate fix:` \
         `# deserialize into integer fields in libcnb-lite, so its invalid-metadata callback,` \
         `# which migrates them for upstream (the libcnb#473 workaround), is not called, and the` \
         `# kept <layer>.toml keeps the restored 2.0 where upstream wrote the migrated 2.` \

@@ -1,9 +1,12 @@
-//! Support code for the literal macros ([`layer_name!`](crate::layer_name) and friends).
+//! Support code for the literal macros ([`layer_name!`](crate::layer_name) and friends), and
+//! the single-path-component rule that libcnb-lite shares with the layer name check.
 //!
 //! Macros expand in the caller's crate, so whatever they call must be public. Nothing here is
 //! part of the stable API.
 
 use std::marker::PhantomData;
+
+pub use crate::path_component::{PathComponentRule, check_path_component, is_path_component};
 
 /// A `&'static str` that passed the validation of the name type `T` during constant
 /// evaluation.

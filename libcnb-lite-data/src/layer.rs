@@ -7,6 +7,7 @@
 
 use crate::internals::bytes;
 use crate::newtype::validated_name;
+use crate::path_component::{self, PathComponentRule};
 
 /// The name of a layer: a single, safe path component.
 ///
@@ -95,7 +96,7 @@ impl LayerName {
     ///
     /// # Errors
     ///
-    /// Returns the first [`LayerNameRule`] that `value` breaks.
+    /// Returns the first [`LayerNameRule`] that `name` breaks.
     ///
     /// # Examples
     ///
@@ -106,26 +107,22 @@ impl LayerName {
     /// assert_eq!(LayerName::validate(".."), Err(LayerNameRule::DotComponent));
     /// assert_eq!(LayerName::validate("launch"), Err(LayerNameRule::Reserved));
     /// ```
-    pub const fn validate(value: &str) -> Result<(), LayerNameRule> {
-        let value = value.as_bytes();
-        if value.is_empty() {
-            return Err(LayerNameRule::Empty);
-        }
+    pub const fn validate(name: &str) -> Result<(), LayerNameRule> {
+        let value = name.as_bytes();
         if bytes::is_one_of(value, &["build", "launch", "store"]) {
             return Err(LayerNameRule::Reserved);
         }
-        if bytes::is_one_of(value, &[".", ".."]) {
-            return Err(LayerNameRule::DotComponent);
+        // Empty, `.`, `..`, separators and NUL: the rule every file name libcnb-lite writes
+        // follows.
+        match path_component::check_path_component(name) {
+            Ok(()) => {}
+            Err(PathComponentRule::Empty) => return Err(LayerNameRule::Empty),
+            Err(PathComponentRule::DotComponent) => return Err(LayerNameRule::DotComponent),
+            Err(PathComponentRule::PathSeparator) => return Err(LayerNameRule::PathSeparator),
+            Err(PathComponentRule::Nul) => return Err(LayerNameRule::Nul),
         }
-        let mut index = 0;
-        while index < value.len() {
-            match value[index] {
-                b'/' | b'\\' => return Err(LayerNameRule::PathSeparator),
-                b'\n' => return Err(LayerNameRule::LineFeed),
-                b'\0' => return Err(LayerNameRule::Nul),
-                _ => {}
-            }
-            index += 1;
+        if bytes::contains(value, b'\n') {
+            return Err(LayerNameRule::LineFeed);
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ pub mod sbom;
 pub mod store;
 
 mod newtype;
+mod path_component;
 
 // Public only because the literal macros expand to code that calls it.
 #[doc(hidden)]

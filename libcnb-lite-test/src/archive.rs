@@ -1,4 +1,7 @@
-//! Layer archives (§2.6): a deterministic tar of a dir streamed through sha256 (the diff ID),
+//! Layer archives, as the lifecycle makes them
+//! ([`archive/`](https://github.com/buildpacks/lifecycle/tree/main/archive),
+//! [`layers/dir.go`](https://github.com/buildpacks/lifecycle/blob/main/layers/dir.go)): a
+//! deterministic tar of a dir streamed through sha256 (the diff ID),
 //! optionally teed into a blob file, and a safe extraction that refuses anything escaping
 //! the destination.
 //!
@@ -19,14 +22,14 @@ use tar::{EntryType, Header};
 use walkdir::WalkDir;
 
 /// The mtime of every archive entry: 1980-01-01T00:00:01Z.
-pub const NORMALIZED_MTIME: u64 = 315_532_801;
+pub(crate) const NORMALIZED_MTIME: u64 = 315_532_801;
 
 /// The write buffer between the tar writer and the hasher.
 const BUFFER_SIZE: usize = 1 << 20;
 
 /// The owner recorded for every entry (`CNB_USER_ID`, `CNB_GROUP_ID`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Owner {
+pub(crate) struct Owner {
     /// User ID.
     pub uid: u64,
     /// Group ID.
@@ -49,7 +52,7 @@ impl DiffId {
 
     /// Parses `sha256:<64 lowercase hex digits>`.
     #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         let hex = text.strip_prefix("sha256:")?;
         (hex.len() == 64
             && hex
@@ -72,7 +75,7 @@ impl DiffId {
 
     /// The blob file name, `sha256:<hex>.tar`.
     #[must_use]
-    pub fn blob_name(&self) -> String {
+    pub(crate) fn blob_name(&self) -> String {
         format!("{}.tar", self.0)
     }
 }
@@ -152,26 +155,10 @@ impl<W: Write> Write for HashingWriter<W> {
 /// lexical order, all named relative to `root`. An empty `rel` archives the contents of
 /// `root` without a root entry (used for the app dir).
 ///
-/// # Examples
-///
-/// ```
-/// use libcnb_lite_test::{Owner, archive};
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let layers = tempfile::tempdir()?;
-/// std::fs::create_dir_all(layers.path().join("example_bp/tools/bin"))?;
-/// std::fs::write(layers.path().join("example_bp/tools/bin/tool"), "#!/bin/sh\n")?;
-/// let owner = Owner { uid: 1000, gid: 1000 };
-/// let (first, _) = archive::write_archive(layers.path(), "example_bp/tools".as_ref(), owner, std::io::sink())?;
-/// let (second, _) = archive::write_archive(layers.path(), "example_bp/tools".as_ref(), owner, std::io::sink())?;
-/// assert_eq!(first, second, "archives are deterministic");
-/// # Ok(())
-/// # }
-/// ```
-///
 /// # Errors
 ///
 /// Fails when a file cannot be read or `out` cannot be written.
-pub fn write_archive<W: Write>(
+pub(crate) fn write_archive<W: Write>(
     root: &Path,
     rel: &Path,
     owner: Owner,
@@ -282,7 +269,8 @@ fn base_header(meta: &fs::Metadata, owner: Owner, kind: EntryType) -> Header {
 /// # Errors
 ///
 /// Fails when a file cannot be read.
-pub fn digest_dir(root: &Path, rel: &Path, owner: Owner) -> Result<DiffId, ArchiveError> {
+#[cfg(test)]
+pub(crate) fn digest_dir(root: &Path, rel: &Path, owner: Owner) -> Result<DiffId, ArchiveError> {
     write_archive(root, rel, owner, io::sink()).map(|(diff_id, _)| diff_id)
 }
 
@@ -292,7 +280,7 @@ pub fn digest_dir(root: &Path, rel: &Path, owner: Owner) -> Result<DiffId, Archi
 /// # Errors
 ///
 /// Fails when a file cannot be read or the blob cannot be written.
-pub fn archive_to_blob(
+pub(crate) fn archive_to_blob(
     root: &Path,
     rel: &Path,
     owner: Owner,
@@ -317,7 +305,7 @@ pub fn archive_to_blob(
 /// # Errors
 ///
 /// Fails when the file cannot be read.
-pub fn hash_file(path: &Path) -> io::Result<DiffId> {
+pub(crate) fn hash_file(path: &Path) -> io::Result<DiffId> {
     let mut file = File::open(path)?;
     let mut writer = HashingWriter {
         hasher: Sha256::new(),
@@ -330,7 +318,7 @@ pub fn hash_file(path: &Path) -> io::Result<DiffId> {
     Ok(DiffId::from_hasher(writer.hasher))
 }
 
-/// Extracts an archive under `dest`, as the lifecycle restores a layer (§2.6), refusing
+/// Extracts an archive under `dest`, as the lifecycle restores a layer, refusing
 /// anything unsafe.
 ///
 /// Every entry must be a relative path without `..` that lies inside `allowed` (the layer's
@@ -343,7 +331,7 @@ pub fn hash_file(path: &Path) -> io::Result<DiffId> {
 /// # Errors
 ///
 /// Fails on an unsafe or unsupported entry, or when a file cannot be created.
-pub fn extract(archive: impl Read, dest: &Path, allowed: &Path) -> Result<(), ExtractError> {
+pub(crate) fn extract(archive: impl Read, dest: &Path, allowed: &Path) -> Result<(), ExtractError> {
     let mut archive = tar::Archive::new(archive);
     let mut delayed_modes: Vec<(PathBuf, u32)> = Vec::new();
     for entry in archive.entries().map_err(ExtractError::Read)? {
@@ -638,5 +626,33 @@ mod tests {
         assert_eq!(DiffId::parse(id.as_str()), Some(id.clone()));
         assert_eq!(id.short().len(), 12);
         assert!(DiffId::parse("sha256:../../x").is_none());
+    }
+
+    #[test]
+    fn write_archive_is_deterministic() -> Result<(), Box<dyn std::error::Error>> {
+        let layers = tempfile::tempdir()?;
+        std::fs::create_dir_all(layers.path().join("example_bp/tools/bin"))?;
+        std::fs::write(
+            layers.path().join("example_bp/tools/bin/tool"),
+            "#!/bin/sh\n",
+        )?;
+        let owner = Owner {
+            uid: 1000,
+            gid: 1000,
+        };
+        let (first, _) = write_archive(
+            layers.path(),
+            "example_bp/tools".as_ref(),
+            owner,
+            std::io::sink(),
+        )?;
+        let (second, _) = write_archive(
+            layers.path(),
+            "example_bp/tools".as_ref(),
+            owner,
+            std::io::sink(),
+        )?;
+        assert_eq!(first, second, "archives are deterministic");
+        Ok(())
     }
 }

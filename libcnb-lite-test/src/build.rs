@@ -1,4 +1,6 @@
-//! The build phase (§1.2, §2.2): run each buildpack's `bin/build` in group order with the
+//! The build phase ([spec: Build](https://github.com/buildpacks/spec/blob/main/buildpack.md#build),
+//! [`buildpack/build.go`](https://github.com/buildpacks/lifecycle/blob/main/buildpack/build.go)): run each buildpack's `bin/build` in
+//! group order with the
 //! accumulated env, then apply the per-layer rules, extend the env from `build=true`
 //! layers, read `build.toml`/`launch.toml`, check SBOMs, and finally lay out `<layers>/sbom`.
 
@@ -296,7 +298,10 @@ fn check_sboms(buildpack: &Buildpack, bp_dir: &Path) -> Result<(), BuildError> {
     Ok(())
 }
 
-/// Copies SBOMs to `<layers>/sbom/{launch,build,cache}/<esc-bp>/…` (§5).
+/// Copies SBOMs to `<layers>/sbom/{launch,build,cache}/<esc-bp>/…`, where the exporter
+/// looks for them ([`phase/builder.go`](https://github.com/buildpacks/lifecycle/blob/main/phase/builder.go)).
+/// `launch.sbom.*` and `build.sbom.*` go to `launch`/`build`; a layer's SBOM goes to
+/// `launch` if it is a launch layer, else `build`, and also to `cache` if it is cached.
 fn lay_out_sboms(group: &[(usize, &Buildpack)], layers_dir: &Path) -> Result<(), BuildError> {
     let sbom_root = layers_dir.join("sbom");
     for &(_, buildpack) in group {

@@ -14,7 +14,7 @@ use crate::config::{BuildpackSource, CargoProfile};
 
 /// A Buildpack API version such as `0.10`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct BuildpackApi {
+pub(crate) struct BuildpackApi {
     /// Major version.
     pub major: u32,
     /// Minor version.
@@ -24,7 +24,7 @@ pub struct BuildpackApi {
 impl BuildpackApi {
     /// Parses `"<major>.<minor>"`.
     #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         let (major, minor) = text.trim().split_once('.')?;
         Some(Self {
             major: major.parse().ok()?,
@@ -34,7 +34,7 @@ impl BuildpackApi {
 
     /// Whether this version is at least `major.minor`.
     #[must_use]
-    pub fn at_least(self, major: u32, minor: u32) -> bool {
+    pub(crate) fn at_least(self, major: u32, minor: u32) -> bool {
         self >= Self { major, minor }
     }
 }
@@ -47,7 +47,7 @@ impl fmt::Display for BuildpackApi {
 
 /// A buildpack on disk, with what the lifecycle reads from its `buildpack.toml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Buildpack {
+pub(crate) struct Buildpack {
     /// The buildpack root (`CNB_BUILDPACK_DIR`).
     pub dir: PathBuf,
     /// `[buildpack] id`.
@@ -69,32 +69,16 @@ pub struct Buildpack {
 impl Buildpack {
     /// The ID with `/` replaced by `_`, the name of its dir under `<layers>`.
     #[must_use]
-    pub fn escaped_id(&self) -> String {
+    pub(crate) fn escaped_id(&self) -> String {
         escape_id(&self.id)
     }
 
     /// Reads a packaged buildpack dir.
     ///
-    /// # Examples
-    ///
-    /// ```
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let dir = tempfile::tempdir()?;
-    /// std::fs::write(
-    ///     dir.path().join("buildpack.toml"),
-    ///     "api = \"0.10\"\n[buildpack]\nid = \"example/hello\"\nversion = \"1.0.0\"\n",
-    /// )?;
-    /// let buildpack = libcnb_lite_test::Buildpack::read(dir.path())?;
-    /// assert_eq!(buildpack.escaped_id(), "example_hello");
-    /// assert!(buildpack.api.at_least(0, 10));
-    /// # Ok(())
-    /// # }
-    /// ```
-    ///
     /// # Errors
     ///
     /// Fails when `buildpack.toml` is missing or invalid, or describes a composite buildpack.
-    pub fn read(dir: &Path) -> Result<Self, PrepareBuildpackError> {
+    pub(crate) fn read(dir: &Path) -> Result<Self, PrepareBuildpackError> {
         let path = dir.join("buildpack.toml");
         let text = fs::read_to_string(&path).map_err(|source| PrepareBuildpackError::Io {
             path: path.clone(),
@@ -135,7 +119,7 @@ impl Buildpack {
 
 /// Replaces `/` with `_`, as the lifecycle names per-buildpack dirs.
 #[must_use]
-pub fn escape_id(id: &str) -> String {
+pub(crate) fn escape_id(id: &str) -> String {
     id.replace('/', "_")
 }
 
@@ -462,5 +446,18 @@ mod tests {
             error,
             PrepareBuildpackError::MissingExecutable { .. }
         ));
+    }
+
+    #[test]
+    fn read_a_packaged_buildpack_dir() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(
+            dir.path().join("buildpack.toml"),
+            "api = \"0.10\"\n[buildpack]\nid = \"example/hello\"\nversion = \"1.0.0\"\n",
+        )?;
+        let buildpack = Buildpack::read(dir.path())?;
+        assert_eq!(buildpack.escaped_id(), "example_hello");
+        assert!(buildpack.api.at_least(0, 10));
+        Ok(())
     }
 }

@@ -1,4 +1,5 @@
-//! The cache phase (§2.5, behaviour 13): write exactly this build's `cache=true` layers (and
+//! The cache phase ([`phase/cache.go`](https://github.com/buildpacks/lifecycle/blob/main/phase/cache.go)): write exactly this build's
+//! `cache=true` layers (and
 //! the cache SBOM layer) to a staging dir, with the export's digests, then commit. A layer
 //! without contents is skipped with a warning; a cache failure never fails the build.
 
@@ -20,7 +21,7 @@ use crate::state::{
 
 /// Writing the cache failed (reported as a warning; the build still succeeds).
 #[derive(Debug, thiserror::Error)]
-pub enum CacheError {
+pub(crate) enum CacheError {
     /// Archiving failed.
     #[error(transparent)]
     Archive(#[from] ArchiveError),
@@ -136,6 +137,6 @@ pub(crate) fn cache(
         path: path.clone(),
         source: error.into(),
     })?;
-    state::write_atomic(&path, &json).map_err(|source| CacheError::Io { path, source })?;
+    crate::fs::write_atomically(&path, &json).map_err(|source| CacheError::Io { path, source })?;
     Ok(())
 }

@@ -157,7 +157,7 @@ impl Default for Target {
 /// A Platform API version; it decides the launch+cache restore fallback (≥ 0.14) and
 /// descriptor `exec-env` filtering (≥ 0.15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct PlatformApi {
+pub(crate) struct PlatformApi {
     /// Major version.
     pub major: u32,
     /// Minor version.

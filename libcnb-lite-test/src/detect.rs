@@ -1,4 +1,4 @@
-//! The detect phase (§1.1): run every buildpack's `bin/detect` concurrently, classify exit
+//! The detect phase ([spec: Detection](https://github.com/buildpacks/spec/blob/main/buildpack.md#detection)): run every buildpack's `bin/detect` concurrently, classify exit
 //! codes, read plans, and resolve the group.
 
 use std::fmt;
@@ -54,7 +54,7 @@ pub struct DetectRun {
 
 /// The detect result of a group.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DetectOutcome {
+pub(crate) struct DetectOutcome {
     /// Every run, in group order.
     pub runs: Vec<DetectRun>,
     /// The group indexes of the buildpacks that will build, in order.
@@ -89,17 +89,6 @@ pub enum DetectError {
     /// An env dir could not be read.
     #[error(transparent)]
     Env(#[from] ReadEnvDirError),
-}
-
-impl DetectError {
-    /// Every run, when detection ran.
-    #[must_use]
-    pub fn runs(&self) -> &[DetectRun] {
-        match self {
-            Self::Failed { runs } | Self::Errored { runs } => runs,
-            _ => &[],
-        }
-    }
 }
 
 fn summary(runs: &[DetectRun]) -> String {

@@ -1,6 +1,10 @@
 //! The environment the lifecycle gives buildpacks: the allowlisted base env
-//! (§3.1 of `cnb-lifecycle.md`), layer root dirs and env-file rules (§3.2,
-//! §3.3) and the platform and build-config overrides (§3.4).
+//! ([`env/build.go`](https://github.com/buildpacks/lifecycle/blob/main/env/build.go)), layer root dirs
+//! ([spec: Layer Paths](https://github.com/buildpacks/spec/blob/main/buildpack.md#layer-paths)) and env-file rules
+//! ([spec: Environment Variable Modification Rules](https://github.com/buildpacks/spec/blob/main/buildpack.md#environment-variable-modification-rules)),
+//! and the platform and build-config overrides
+//! ([platform spec: User-Provided Variables](https://github.com/buildpacks/spec/blob/main/platform.md#user-provided-variables),
+//! [Operator-Defined Variables](https://github.com/buildpacks/spec/blob/main/platform.md#operator-defined-variables)).
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
@@ -13,7 +17,7 @@ use crate::buildpack::Buildpack;
 use crate::config::Target;
 
 /// Variables the lifecycle copies from its own env into the base env; all others are dropped.
-pub const BASE_ENV_ALLOWLIST: [&str; 14] = [
+pub(crate) const BASE_ENV_ALLOWLIST: [&str; 14] = [
     "CNB_STACK_ID",
     "HOSTNAME",
     "HOME",
@@ -31,7 +35,7 @@ pub const BASE_ENV_ALLOWLIST: [&str; 14] = [
 ];
 
 /// The five path variables: platform env files prepend to them instead of overriding.
-pub const PATH_VARIABLES: [&str; 5] = [
+pub(crate) const PATH_VARIABLES: [&str; 5] = [
     "PATH",
     "LD_LIBRARY_PATH",
     "LIBRARY_PATH",
@@ -41,7 +45,7 @@ pub const PATH_VARIABLES: [&str; 5] = [
 
 /// Which phase's root-dir rules apply when a layer is put on the env.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RootDirRules {
+pub(crate) enum RootDirRules {
     /// Build: `bin` → `PATH`, `lib` → `LD_LIBRARY_PATH` and `LIBRARY_PATH`,
     /// `include` → `CPATH`, `pkgconfig` → `PKG_CONFIG_PATH`.
     Build,
@@ -51,7 +55,7 @@ pub enum RootDirRules {
 
 /// The action an env file without a suffix performs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DefaultAction {
+pub(crate) enum DefaultAction {
     /// Layer env dirs: an un-suffixed file overrides.
     Override,
     /// The build-config env dir: an un-suffixed file sets a default.
@@ -69,40 +73,22 @@ pub struct ReadEnvDirError {
 }
 
 /// An ordered set of environment variables, as the lifecycle passes them to a process.
-///
-/// # Examples
-///
-/// ```
-/// use libcnb_lite_test::{DefaultAction, Env};
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let dir = tempfile::tempdir()?;
-/// std::fs::write(dir.path().join("PATH.prepend"), "/opt/bin")?;
-/// std::fs::write(dir.path().join("PATH.delim"), ":")?;
-/// std::fs::write(dir.path().join("GREETING.default"), "hi")?;
-///
-/// let mut env = Env::new();
-/// env.insert("PATH", "/usr/bin");
-/// env.apply_env_dir(dir.path(), DefaultAction::Override)?;
-/// assert_eq!(env.get("PATH").unwrap(), "/opt/bin:/usr/bin");
-/// assert_eq!(env.get("GREETING").unwrap(), "hi");
-/// # Ok(())
-/// # }
-/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Env {
+pub(crate) struct Env {
     vars: BTreeMap<OsString, OsString>,
 }
 
 impl Env {
     /// An empty env.
+    #[cfg(test)]
     #[must_use]
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// The lifecycle's base env: the given variables filtered to [`BASE_ENV_ALLOWLIST`].
     #[must_use]
-    pub fn from_allowlist(vars: impl IntoIterator<Item = (OsString, OsString)>) -> Self {
+    pub(crate) fn from_allowlist(vars: impl IntoIterator<Item = (OsString, OsString)>) -> Self {
         let vars = vars
             .into_iter()
             .filter(|(name, _)| BASE_ENV_ALLOWLIST.iter().any(|allowed| name == *allowed))
@@ -112,28 +98,24 @@ impl Env {
 
     /// The base env built from this process's env, as the lifecycle builds it from its own.
     #[must_use]
-    pub fn from_current_process() -> Self {
+    pub(crate) fn from_current_process() -> Self {
         Self::from_allowlist(std::env::vars_os())
     }
 
     /// The value of `name`, if set.
+    #[cfg(test)]
     #[must_use]
-    pub fn get(&self, name: impl AsRef<OsStr>) -> Option<&OsStr> {
+    pub(crate) fn get(&self, name: impl AsRef<OsStr>) -> Option<&OsStr> {
         self.vars.get(name.as_ref()).map(OsString::as_os_str)
     }
 
     /// Sets `name` to `value`.
-    pub fn insert(&mut self, name: impl Into<OsString>, value: impl Into<OsString>) {
+    pub(crate) fn insert(&mut self, name: impl Into<OsString>, value: impl Into<OsString>) {
         self.vars.insert(name.into(), value.into());
     }
 
-    /// Unsets `name`.
-    pub fn remove(&mut self, name: impl AsRef<OsStr>) {
-        self.vars.remove(name.as_ref());
-    }
-
     /// All variables, sorted by name.
-    pub fn iter(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> {
         self.vars
             .iter()
             .map(|(k, v)| (k.as_os_str(), v.as_os_str()))
@@ -144,7 +126,7 @@ impl Env {
     }
 
     /// `value` + `delim` + current value, or just `value` when the current value is empty.
-    pub fn prepend(
+    pub(crate) fn prepend(
         &mut self,
         name: impl Into<OsString>,
         value: impl Into<OsString>,
@@ -161,7 +143,12 @@ impl Env {
     }
 
     /// Current value + `delim` + `value`, or just `value` when the current value is empty.
-    pub fn append(&mut self, name: impl Into<OsString>, value: impl Into<OsString>, delim: &OsStr) {
+    pub(crate) fn append(
+        &mut self,
+        name: impl Into<OsString>,
+        value: impl Into<OsString>,
+        delim: &OsStr,
+    ) {
         let name = name.into();
         let value = value.into();
         let mut current = self.current(&name);
@@ -175,7 +162,7 @@ impl Env {
     }
 
     /// Prepends the layer's root dirs that exist (`bin`, `lib`, …) to their variables with `:`.
-    pub fn add_root_dirs(&mut self, layer_dir: &Path, rules: RootDirRules) {
+    pub(crate) fn add_root_dirs(&mut self, layer_dir: &Path, rules: RootDirRules) {
         let mapping: &[(&str, &[&str])] = match rules {
             RootDirRules::Build => &[
                 ("bin", &["PATH"]),
@@ -195,14 +182,14 @@ impl Env {
         }
     }
 
-    /// Applies the env files of `dir` (§3.3): the name is the text before the first dot, the
+    /// Applies the env files of `dir`: the name is the text before the first dot, the
     /// suffix is the action, `.delim` files give the delimiter (none by default), contents are
     /// used verbatim, unknown suffixes and sub-dirs are ignored. A missing dir changes nothing.
     ///
     /// # Errors
     ///
     /// Fails when the dir or one of its files cannot be read.
-    pub fn apply_env_dir(
+    pub(crate) fn apply_env_dir(
         &mut self,
         dir: &Path,
         default_action: DefaultAction,
@@ -249,13 +236,16 @@ impl Env {
         Ok(())
     }
 
-    /// Applies `<platform>/env/<NAME>` files (§3.4): the whole file name is the variable name,
+    /// Applies `<platform>/env/<NAME>` files: the whole file name is the variable name,
     /// path variables get the user value prepended with `:`, all others are overridden.
     ///
     /// # Errors
     ///
     /// Fails when the dir or one of its files cannot be read.
-    pub fn apply_platform_env(&mut self, platform_env_dir: &Path) -> Result<(), ReadEnvDirError> {
+    pub(crate) fn apply_platform_env(
+        &mut self,
+        platform_env_dir: &Path,
+    ) -> Result<(), ReadEnvDirError> {
         for (name, path) in env_files(platform_env_dir)? {
             let mut value = read_value(&path)?;
             if PATH_VARIABLES.contains(&name.as_str()) {
@@ -279,7 +269,7 @@ pub(crate) struct InvocationContext<'a> {
 }
 
 impl InvocationContext<'_> {
-    /// A copy of `base` with the platform overrides (§3.4, unless `clear-env`), the
+    /// A copy of `base` with the platform overrides (unless `clear-env`), the
     /// build-config env, `CNB_BUILDPACK_DIR`, `CNB_PLATFORM_DIR` (API ≥ 0.8), the target
     /// variables (API ≥ 0.10) and `CNB_EXEC_ENV` (API ≥ 0.12). Phase-specific variables
     /// are added by the caller.
@@ -468,5 +458,20 @@ mod tests {
         assert!(launch.get("LD_LIBRARY_PATH").is_some());
         assert!(launch.get("LIBRARY_PATH").is_none());
         assert!(launch.get("CPATH").is_none());
+    }
+
+    #[test]
+    fn apply_env_dir_example() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join("PATH.prepend"), "/opt/bin")?;
+        std::fs::write(dir.path().join("PATH.delim"), ":")?;
+        std::fs::write(dir.path().join("GREETING.default"), "hi")?;
+
+        let mut env = Env::new();
+        env.insert("PATH", "/usr/bin");
+        env.apply_env_dir(dir.path(), DefaultAction::Override)?;
+        assert_eq!(env.get("PATH").unwrap(), "/opt/bin:/usr/bin");
+        assert_eq!(env.get("GREETING").unwrap(), "hi");
+        Ok(())
     }
 }

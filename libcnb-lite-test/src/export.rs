@@ -1,4 +1,5 @@
-//! The export phase (§2.4, behaviour 12): archive each `launch=true` layer, compare its
+//! The export phase ([`phase/exporter.go`](https://github.com/buildpacks/lifecycle/blob/main/phase/exporter.go)): archive each
+//! `launch=true` layer, compare its
 //! diff ID with the previous image's (*added* or *reused*), reuse launch-only layers that
 //! have no dir, record metadata and store.toml, and export the app and launch SBOM layers.
 
@@ -197,7 +198,7 @@ pub(crate) fn export(
         path: path.clone(),
         source: error.into(),
     })?;
-    state::write_atomic(&path, &json).map_err(io_error(&path))?;
+    crate::fs::write_atomically(&path, &json).map_err(io_error(&path))?;
     Ok(Exported {
         layers: reports,
         app: (app_diff_id, app_status),
@@ -228,7 +229,7 @@ fn read_layer_tomls(
 }
 
 /// Archives one launch layer into `blobs`, or reuses the previous image's layer when the
-/// dir is missing (§2.4).
+/// dir is missing (a launch-only layer the buildpack kept without restoring its contents).
 fn export_launch_layer(
     input: &ExportInput<'_>,
     rel: &Path,

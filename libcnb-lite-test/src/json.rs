@@ -1,4 +1,6 @@
-//! The lifecycle's metadata round trip (§2.3): TOML → Go `any` → JSON → `any` → TOML.
+//! The lifecycle's metadata round trip: it keeps `[metadata]` and store.toml in the image
+//! label and the cache metadata as JSON, so between builds they go TOML → Go `any` → JSON →
+//! `any` → TOML.
 //! Integers come back as floats, datetimes as strings, and keys sorted.
 
 use serde_json::{Map, Number, Value as Json};
@@ -17,7 +19,7 @@ pub struct NonFiniteFloatError {
 /// # Errors
 ///
 /// Fails on NaN or infinite floats.
-pub fn toml_to_json(table: &toml::Table) -> Result<Json, NonFiniteFloatError> {
+pub(crate) fn toml_to_json(table: &toml::Table) -> Result<Json, NonFiniteFloatError> {
     table_to_json(table, "")
 }
 
@@ -58,21 +60,8 @@ fn value_to_json(value: &Toml, path: &str) -> Result<Json, NonFiniteFloatError> 
 /// Converts stored JSON back to TOML as Go does when it decodes JSON into `any`: every
 /// number becomes a float, nulls are dropped, keys are sorted. Anything but an object gives
 /// an empty table.
-///
-/// # Examples
-///
-/// ```
-/// use libcnb_lite_test::json::{json_to_toml, toml_to_json};
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let metadata: toml::Table = toml::from_str("version = 1\nwhen = 1979-05-27T07:32:00Z")?;
-/// let restored = json_to_toml(&toml_to_json(&metadata)?);
-/// assert_eq!(restored["version"].as_float(), Some(1.0));
-/// assert_eq!(restored["when"].as_str(), Some("1979-05-27T07:32:00Z"));
-/// # Ok(())
-/// # }
-/// ```
 #[must_use]
-pub fn json_to_toml(json: &Json) -> toml::Table {
+pub(crate) fn json_to_toml(json: &Json) -> toml::Table {
     match json {
         Json::Object(map) => object_to_toml(map),
         _ => toml::Table::new(),
@@ -130,5 +119,15 @@ mod tests {
     #[test]
     fn non_objects_give_empty_tables() {
         assert!(json_to_toml(&Json::Null).is_empty());
+    }
+
+    #[test]
+    fn round_trip_turns_integers_into_floats_and_datetimes_into_strings()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let metadata: toml::Table = toml::from_str("version = 1\nwhen = 1979-05-27T07:32:00Z")?;
+        let restored = json_to_toml(&toml_to_json(&metadata)?);
+        assert_eq!(restored["version"].as_float(), Some(1.0));
+        assert_eq!(restored["when"].as_str(), Some("1979-05-27T07:32:00Z"));
+        Ok(())
     }
 }

@@ -1,4 +1,6 @@
-//! Running a process of the built image (§3.5, §4, behaviour 18): the image's layers and
+//! Running a process of the built image, as the launcher does
+//! ([platform spec: Launch Environment](https://github.com/buildpacks/spec/blob/main/platform.md#launch-environment),
+//! [spec: Exec.d](https://github.com/buildpacks/spec/blob/main/buildpack.md#execd)): the image's layers and
 //! app are extracted to the build dirs, the launch env is assembled, exec.d programs run,
 //! then the process.
 
@@ -10,8 +12,9 @@ use std::process::{Command, Stdio};
 use crate::archive::{self, DiffId, ExtractError};
 use crate::buildpack::escape_id;
 use crate::env::{DefaultAction, Env, ReadEnvDirError, RootDirRules};
+use crate::fs::remove_dir_forcibly;
 use crate::launch_toml::Process;
-use crate::lifecycle::{BuildDirs, remove_dir_forcibly};
+use crate::lifecycle::BuildDirs;
 use crate::state::{ImageMetadata, StateDir, StateError};
 
 /// What a launched process did.
@@ -27,7 +30,7 @@ pub struct ProcessOutput {
 
 /// A process could not be launched.
 #[derive(Debug, thiserror::Error)]
-pub enum LaunchError {
+pub(crate) enum LaunchError {
     /// The state dir cannot be used.
     #[error(transparent)]
     State(#[from] StateError),
@@ -100,7 +103,7 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> LaunchError + '_ {
 ///
 /// Fails when there is no image or no such process, a blob is missing or refused, an exec.d
 /// program fails, or the process cannot be started.
-pub fn run_process(
+pub(crate) fn run_process(
     state_dir: &Path,
     process_type: Option<&str>,
     args: Option<&[String]>,

@@ -1,4 +1,6 @@
-//! `launch.toml` (§1.3): processes, labels and slices, their validation, and how the
+//! `launch.toml`
+//! ([spec](https://github.com/buildpacks/spec/blob/buildpack/v0.10/buildpack.md#launchtoml-toml)):
+//! processes, labels and slices, their validation, and how the
 //! group's files merge (later buildpacks win).
 
 use std::collections::BTreeMap;
@@ -41,7 +43,7 @@ pub struct Process {
 
 /// An image label.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Label {
+pub(crate) struct Label {
     /// Label key.
     pub key: String,
     /// Label value.
@@ -50,7 +52,7 @@ pub struct Label {
 
 /// What the lifecycle reads from one buildpack's `launch.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LaunchToml {
+pub(crate) struct LaunchToml {
     /// `[[processes]]`.
     pub processes: Vec<Process>,
     /// `[[labels]]`.
@@ -105,7 +107,7 @@ impl LaunchToml {
     ///
     /// Fails on invalid TOML, more than one default process, `direct` (API ≥ 0.9), a
     /// non-array `command` (API ≥ 0.9) or a missing process type.
-    pub fn read(
+    pub(crate) fn read(
         path: &Path,
         api: BuildpackApi,
         buildpack_id: &str,
@@ -173,7 +175,7 @@ impl LaunchToml {
 
 /// The group's processes and labels, merged in build order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LaunchConfig {
+pub(crate) struct LaunchConfig {
     /// Processes by type; a later buildpack's process replaces an earlier one.
     pub processes: BTreeMap<String, Process>,
     /// The default process type, if any.
@@ -184,7 +186,7 @@ pub struct LaunchConfig {
 
 impl LaunchConfig {
     /// Merges one buildpack's `launch.toml`, returning warnings (`phase/builder.go processMap`).
-    pub fn add(&mut self, launch: LaunchToml) -> Vec<String> {
+    pub(crate) fn add(&mut self, launch: LaunchToml) -> Vec<String> {
         let mut warnings = Vec::new();
         for process in launch.processes {
             if process.default {
@@ -209,7 +211,7 @@ impl LaunchConfig {
     /// # Errors
     ///
     /// Returns the offending process type.
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         match self
             .processes
             .keys()

@@ -1,4 +1,6 @@
-//! Layers on disk: `<layer>.toml` parsing and validation (§2.1), and listing a buildpack's
+//! Layers on disk: `<layer>.toml` parsing and validation
+//! ([spec: Layer Content Metadata](https://github.com/buildpacks/spec/blob/buildpack/v0.10/buildpack.md#layer-content-metadata-toml)),
+//! and listing a buildpack's
 //! layers as the lifecycle's `ReadLayersDir` does.
 
 use std::fs;
@@ -26,7 +28,7 @@ pub struct LayerTypes {
 impl LayerTypes {
     /// Whether all three flags are false (the layer is ignored).
     #[must_use]
-    pub fn is_ignored(self) -> bool {
+    pub(crate) fn is_ignored(self) -> bool {
         !self.build && !self.launch && !self.cache
     }
 }
@@ -51,7 +53,7 @@ impl std::fmt::Display for LayerTypes {
 
 /// What the lifecycle keeps of a `<layer>.toml`: `[types]` and `[metadata]`.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct LayerToml {
+pub(crate) struct LayerToml {
     /// `[types]` (all false when absent).
     pub types: LayerTypes,
     /// `[metadata]`, opaque buildpack data (empty when the file has none).
@@ -104,24 +106,11 @@ pub enum LayerTomlError {
 impl LayerToml {
     /// Parses `<layer>.toml` text, keeping only `[types]` and `[metadata]`.
     ///
-    /// # Examples
-    ///
-    /// ```
-    /// use libcnb_lite_test::LayerToml;
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let layer = LayerToml::parse("[types]\nlaunch = true\n[metadata]\nversion = 3\n", "venv.toml".as_ref())?;
-    /// assert!(layer.types.launch && !layer.types.cache);
-    /// assert_eq!(layer.metadata["version"].as_integer(), Some(3));
-    /// assert!(LayerToml::parse("launch = true", "venv.toml".as_ref()).is_err());
-    /// # Ok(())
-    /// # }
-    /// ```
-    ///
     /// # Errors
     ///
     /// Fails on invalid TOML, top-level type flags, or a `[types]`/`[metadata]` that is not a
     /// table of the right kind.
-    pub fn parse(text: &str, path: &Path) -> Result<Self, LayerTomlError> {
+    pub(crate) fn parse(text: &str, path: &Path) -> Result<Self, LayerTomlError> {
         let mut table: toml::Table =
             toml::from_str(text).map_err(|source| LayerTomlError::Parse {
                 path: path.to_path_buf(),
@@ -161,23 +150,10 @@ impl LayerToml {
     /// `[metadata]` as the lifecycle stores it in the image label and the cache metadata:
     /// JSON `null` when the file has no `[metadata]`, else the table as JSON.
     ///
-    /// # Examples
-    ///
-    /// ```
-    /// use libcnb_lite_test::LayerToml;
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let absent = LayerToml::parse("[types]\ncache = true\n", "venv.toml".as_ref())?;
-    /// assert!(absent.metadata_json()?.is_null());
-    /// let empty = LayerToml::parse("[metadata]\n", "venv.toml".as_ref())?;
-    /// assert_eq!(empty.metadata_json()?, serde_json::json!({}));
-    /// # Ok(())
-    /// # }
-    /// ```
-    ///
     /// # Errors
     ///
     /// Fails on NaN or infinite floats, which JSON cannot hold.
-    pub fn metadata_json(&self) -> Result<serde_json::Value, NonFiniteFloatError> {
+    pub(crate) fn metadata_json(&self) -> Result<serde_json::Value, NonFiniteFloatError> {
         metadata_json(&self.metadata, self.metadata_absent)
     }
 
@@ -187,7 +163,7 @@ impl LayerToml {
     /// # Errors
     ///
     /// Fails when the file exists but cannot be read or parsed.
-    pub fn read(path: &Path) -> Result<Option<Self>, LayerTomlError> {
+    pub(crate) fn read(path: &Path) -> Result<Option<Self>, LayerTomlError> {
         match fs::read_to_string(path) {
             Ok(text) => Self::parse(&text, path).map(Some),
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -221,7 +197,7 @@ const RESERVED: [&str; 3] = ["store", "launch", "build"];
 /// # Errors
 ///
 /// Fails when the dir exists but cannot be read.
-pub fn list_layers(buildpack_dir: &Path) -> io::Result<Vec<String>> {
+pub(crate) fn list_layers(buildpack_dir: &Path) -> io::Result<Vec<String>> {
     let entries = match fs::read_dir(buildpack_dir) {
         Ok(entries) => entries,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -310,5 +286,26 @@ mod tests {
         assert_eq!(list_layers(d).unwrap(), ["a", "b.ignore", "c"]);
         assert!(list_layers(&d.join("missing")).unwrap().is_empty());
         assert_eq!(LayerToml::read(&d.join("missing.toml")).unwrap(), None);
+    }
+
+    #[test]
+    fn parse_keeps_types_and_metadata() -> Result<(), Box<dyn std::error::Error>> {
+        let layer = LayerToml::parse(
+            "[types]\nlaunch = true\n[metadata]\nversion = 3\n",
+            "venv.toml".as_ref(),
+        )?;
+        assert!(layer.types.launch && !layer.types.cache);
+        assert_eq!(layer.metadata["version"].as_integer(), Some(3));
+        assert!(LayerToml::parse("launch = true", "venv.toml".as_ref()).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn metadata_json_is_null_when_absent() -> Result<(), Box<dyn std::error::Error>> {
+        let absent = LayerToml::parse("[types]\ncache = true\n", "venv.toml".as_ref())?;
+        assert!(absent.metadata_json()?.is_null());
+        let empty = LayerToml::parse("[metadata]\n", "venv.toml".as_ref())?;
+        assert_eq!(empty.metadata_json()?, serde_json::json!({}));
+        Ok(())
     }
 }

@@ -1,14 +1,28 @@
 #![doc = include_str!("../README.md")]
-pub mod archive;
+//!
+//! ## Why it has its own types for the lifecycle's files
+//!
+//! This crate does not depend on `libcnb-lite` or `libcnb-lite-data`: it parses
+//! `buildpack.toml`, `<layer>.toml`, `launch.toml`, `store.toml` and the plans with its own
+//! types, written from the CNB spec and the reference lifecycle. It is the independent
+//! lifecycle that libcnb-lite's tests run against; if both read these files with the same
+//! types, a mistake in them would be made twice and agree with itself, and the tests could
+//! not catch it.
+#![warn(unnameable_types)]
+mod archive;
 mod build;
 mod buildpack;
 mod cache;
+// Public only for the `cnb-local` binary (`src/bin/cnb-local.rs`, a separate crate); not part
+// of the test API.
+#[doc(hidden)]
 pub mod cli;
 mod config;
 mod detect;
 mod env;
 mod export;
-pub mod json;
+mod fs;
+mod json;
 mod launch;
 mod launch_toml;
 mod layer;
@@ -21,25 +35,19 @@ mod restore;
 mod state;
 mod testing;
 
-pub use archive::{ArchiveError, DiffId, ExtractError, Owner};
+pub use archive::{ArchiveError, DiffId, ExtractError};
 pub use build::BuildError;
-pub use buildpack::{Buildpack, BuildpackApi, PrepareBuildpackError, escape_id};
-pub use cache::CacheError;
-pub use config::{
-    BuildConfig, BuildpackSource, CargoProfile, ExpectedResult, GroupEntry, PlatformApi, Target,
-};
-pub use detect::{DetectError, DetectOutcome, DetectResult, DetectRun};
-pub use env::{
-    BASE_ENV_ALLOWLIST, DefaultAction, Env, PATH_VARIABLES, ReadEnvDirError, RootDirRules,
-};
+pub use buildpack::PrepareBuildpackError;
+pub use config::{BuildConfig, BuildpackSource, CargoProfile, ExpectedResult, GroupEntry, Target};
+pub use detect::{DetectError, DetectResult, DetectRun};
+pub use env::ReadEnvDirError;
 pub use export::ExportError;
 pub use json::NonFiniteFloatError;
-pub use launch::{LaunchError, ProcessOutput, run_process};
-pub use launch_toml::{Label, LaunchConfig, LaunchToml, LaunchTomlError, Process};
-pub use layer::{LayerToml, LayerTomlError, LayerTypes, list_layers};
-pub use lifecycle::{BuildDirs, BuildFailure, LifecycleError, error_chain, run};
+pub use launch::ProcessOutput;
+pub use launch_toml::{LaunchTomlError, Process};
+pub use layer::{LayerTomlError, LayerTypes};
+pub use lifecycle::{BuildFailure, LifecycleError, run};
 pub use output::{Observer, Output, Progress, Quiet, Stream};
-pub use plan::{BuildPlan, BuildpackPlan, PlanEntry, PlanSections, Provide, Require, ResolvedPlan};
 pub use report::{BuildReport, LayerReport, LayerStatus, Timings};
 pub use restore::{RestoreError, RestoredFrom, RestoredLayer};
 pub use state::{

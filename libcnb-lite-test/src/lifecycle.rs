@@ -3,7 +3,6 @@
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -84,7 +83,7 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> LifecycleError + '_ {
 /// to the next, as `/layers` and `/workspace` do in a real build, so paths a buildpack
 /// writes into its layers remain valid after a restore.
 #[derive(Debug, Clone)]
-pub struct BuildDirs {
+pub(crate) struct BuildDirs {
     /// `<layers>`.
     pub layers: PathBuf,
     /// The app work dir (a copy of the app dir).
@@ -100,7 +99,7 @@ pub struct BuildDirs {
 impl BuildDirs {
     /// The dirs of `state`.
     #[must_use]
-    pub fn of(state: &StateDir) -> Self {
+    pub(crate) fn of(state: &StateDir) -> Self {
         let root = state.path().join("build");
         Self {
             layers: root.join("layers"),
@@ -114,7 +113,7 @@ impl BuildDirs {
     /// Removes and recreates all dirs (read-only dirs included).
     pub(crate) fn recreate(&self, state: &StateDir) -> Result<(), LifecycleError> {
         let root = state.path().join("build");
-        remove_dir_forcibly(&root).map_err(io_error(&root))?;
+        crate::fs::remove_dir_forcibly(&root).map_err(io_error(&root))?;
         for dir in [
             &self.layers,
             &self.workspace,
@@ -128,24 +127,16 @@ impl BuildDirs {
     }
 }
 
-/// Removes a tree, first making its dirs writable (restored layers may hold 0555 dirs).
-/// Symlinks are removed, never followed.
-pub(crate) fn remove_dir_forcibly(path: &Path) -> io::Result<()> {
-    match fs::symlink_metadata(path) {
-        Err(_) => return Ok(()),
-        // Never chmod or delete what a symlink points to: remove the link itself.
-        Ok(meta) if !meta.is_dir() => return fs::remove_file(path),
-        Ok(_) => {}
+/// Removes the staging dir of `committed` after a failure; the failure is what the build
+/// reports, so a staging dir that cannot be removed is a warning (the next build's
+/// [`StateDir::open`] removes it again).
+fn abandon(state: &StateDir, committed: &Path, log: &Log<'_>) {
+    if let Err(error) = state.abandon(committed) {
+        log.warn(&format!(
+            "Failed to remove a staging dir: {}",
+            error_chain(&error)
+        ));
     }
-    for entry in WalkDir::new(path).follow_links(false).into_iter().flatten() {
-        if entry.file_type().is_dir() {
-            let mode = entry.metadata().map_or(0o700, |m| m.permissions().mode());
-            if mode & 0o700 != 0o700 {
-                fs::set_permissions(entry.path(), fs::Permissions::from_mode(mode | 0o700))?;
-            }
-        }
-    }
-    fs::remove_dir_all(path)
 }
 
 /// Copies `from` into the existing dir `to`, keeping modes and symlinks (never following
@@ -225,7 +216,7 @@ pub fn run(
 
 /// An error and its sources, joined with `: `.
 #[must_use]
-pub fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -379,7 +370,7 @@ fn run_logged(
     let mut exported = match exported {
         Ok(exported) => exported,
         Err(error) => {
-            state.abandon(&image_dir);
+            abandon(&state, &image_dir, log);
             return Err(error.into());
         }
     };
@@ -412,7 +403,7 @@ fn run_logged(
             })
         });
     if let Err(error) = cache_result {
-        state.abandon(&cache_dir);
+        abandon(&state, &cache_dir, log);
         let warning = format!("Failed to export cache: {error}");
         log.warn(&warning);
         warnings.push(warning);
@@ -440,28 +431,7 @@ fn run_logged(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn forced_removal_handles_read_only_dirs_and_never_follows_a_symlinked_root() {
-        let outside = tempfile::tempdir().unwrap();
-        let victim = outside.path().join("victim");
-        fs::create_dir(&victim).unwrap();
-        fs::set_permissions(&victim, fs::Permissions::from_mode(0o555)).unwrap();
-        let state = tempfile::tempdir().unwrap();
-        let link = state.path().join("build");
-        std::os::unix::fs::symlink(outside.path(), &link).unwrap();
-        remove_dir_forcibly(&link).unwrap();
-        assert!(!link.exists());
-        let mode = fs::metadata(&victim).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o555, "the link target is untouched");
-
-        let tree = state.path().join("tree");
-        fs::create_dir_all(tree.join("ro/sub")).unwrap();
-        fs::set_permissions(tree.join("ro"), fs::Permissions::from_mode(0o555)).unwrap();
-        remove_dir_forcibly(&tree).unwrap();
-        assert!(!tree.exists());
-        fs::set_permissions(&victim, fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn copy_tree_keeps_modes_and_links() {

@@ -1,11 +1,14 @@
-//! Build plans: what detect writes (§6.3), how the detector resolves a group's plans
-//! with the provides/requires trials (§1.1), and each buildpack's own plan (§6.5).
+//! Build plans: what detect writes
+//! ([spec: Build Plan](https://github.com/buildpacks/spec/blob/buildpack/v0.10/buildpack.md#build-plan-toml)),
+//! how the detector resolves a group's plans with the provides/requires trials
+//! ([spec: Detection](https://github.com/buildpacks/spec/blob/main/buildpack.md#detection)), and each buildpack's own plan
+//! ([spec: Buildpack Plan](https://github.com/buildpacks/spec/blob/buildpack/v0.10/buildpack.md#buildpack-plan-toml)).
 
 use serde::{Deserialize, Serialize};
 
 /// One `[[requires]]` entry.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-pub struct Require {
+pub(crate) struct Require {
     /// The required name.
     pub name: String,
     /// Opaque buildpack data.
@@ -18,14 +21,14 @@ pub struct Require {
 
 /// One `[[provides]]` entry.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Provide {
+pub(crate) struct Provide {
     /// The provided name.
     pub name: String,
 }
 
 /// A `(provides, requires)` pair: the top level of a build plan or one `[[or]]` alternative.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-pub struct PlanSections {
+pub(crate) struct PlanSections {
     /// `[[provides]]`.
     #[serde(default)]
     pub provides: Vec<Provide>,
@@ -36,7 +39,7 @@ pub struct PlanSections {
 
 /// The Build Plan a buildpack's detect writes to `CNB_BUILD_PLAN_PATH`.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-pub struct BuildPlan {
+pub(crate) struct BuildPlan {
     /// The top-level alternative.
     #[serde(flatten)]
     pub sections: PlanSections,
@@ -53,7 +56,7 @@ impl BuildPlan {
 
     /// The first `requires` entry with a top-level `version` key, if any.
     #[must_use]
-    pub fn require_with_version(&self) -> Option<&str> {
+    pub(crate) fn require_with_version(&self) -> Option<&str> {
         self.options()
             .into_iter()
             .flat_map(|option| &option.requires)
@@ -75,7 +78,7 @@ pub(crate) struct DetectedPlan {
 
 /// One entry of the resolved plan (`<layers>/plan.toml`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct PlanEntry {
+pub(crate) struct PlanEntry {
     /// Group indexes of the buildpacks that provide the name before the requirers.
     pub providers: Vec<usize>,
     /// The requirements.
@@ -84,7 +87,7 @@ pub struct PlanEntry {
 
 /// The resolved plan of a group.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ResolvedPlan {
+pub(crate) struct ResolvedPlan {
     /// The entries, one per required name.
     pub entries: Vec<PlanEntry>,
 }
@@ -93,7 +96,7 @@ impl ResolvedPlan {
     /// The Buildpack Plan of the buildpack at `index`: the `requires` of every entry it
     /// provides (`platform/files/plan.go Find`).
     #[must_use]
-    pub fn find(&self, index: usize) -> BuildpackPlan {
+    pub(crate) fn find(&self, index: usize) -> BuildpackPlan {
         let entries = self
             .entries
             .iter()
@@ -104,7 +107,7 @@ impl ResolvedPlan {
     }
 
     /// Drops the entries whose name was met (`Plan.Filter`).
-    pub fn remove_met(&mut self, met: &[String]) {
+    pub(crate) fn remove_met(&mut self, met: &[String]) {
         self.entries.retain(|entry| {
             !entry
                 .requires
@@ -116,7 +119,7 @@ impl ResolvedPlan {
 
 /// The plan one buildpack receives at `CNB_BP_PLAN_PATH`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
-pub struct BuildpackPlan {
+pub(crate) struct BuildpackPlan {
     /// `[[entries]]`: name plus metadata.
     pub entries: Vec<Require>,
 }
@@ -127,7 +130,7 @@ impl BuildpackPlan {
     /// # Errors
     ///
     /// Fails when metadata cannot be represented as TOML.
-    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+    pub(crate) fn to_toml(&self) -> Result<String, toml::ser::Error> {
         toml::to_string(self)
     }
 }
@@ -141,7 +144,7 @@ struct DepEntry {
     early_requires: Vec<usize>,
 }
 
-/// Runs the trials (§1.1): for each combination of alternatives, depth-first from left to
+/// Runs the trials ([spec: Detection](https://github.com/buildpacks/spec/blob/main/buildpack.md#detection)): for each combination of alternatives, depth-first from left to
 /// right, drop optional buildpacks with unmet requires or unused provides until stable.
 /// Returns the surviving group indexes and the resolved plan, or `None` if no trial works.
 #[must_use]

@@ -1,4 +1,5 @@
-//! The restore phase (§2.3, behaviour 14): store.toml from the previous image, layer
+//! The restore phase ([spec: Layer Types](https://github.com/buildpacks/spec/blob/main/buildpack.md#layer-types),
+//! [`phase/restorer.go`](https://github.com/buildpacks/lifecycle/blob/main/phase/restorer.go)): store.toml from the previous image, layer
 //! metadata by the eight-row table (written without `[types]`, through the JSON round
 //! trip), cache contents when the SHAs agree, and layer SBOMs.
 
@@ -339,5 +340,5 @@ fn write_metadata_toml(
         path: path.clone(),
         source: io::Error::new(io::ErrorKind::InvalidData, error),
     })?;
-    state::write_atomic(&path, text.as_bytes()).map_err(io_error(&path))
+    crate::fs::write_atomically(&path, text.as_bytes()).map_err(io_error(&path))
 }

@@ -22,7 +22,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::archive::DiffId;
 use crate::launch_toml::Process;
-use crate::layer::LayerTypes;
 
 /// The marker file that identifies a state dir.
 pub(crate) const MARKER: &str = "cnb-local-state.toml";
@@ -55,18 +54,6 @@ pub struct LayerRecord {
     /// Cache flag.
     #[serde(default)]
     pub cache: bool,
-}
-
-impl LayerRecord {
-    /// The layer's types.
-    #[must_use]
-    pub fn types(&self) -> LayerTypes {
-        LayerTypes {
-            build: self.build,
-            launch: self.launch,
-            cache: self.cache,
-        }
-    }
 }
 
 /// `store.toml`'s `[metadata]` as JSON.
@@ -243,31 +230,31 @@ impl StateDir {
 
     /// The state dir.
     #[must_use]
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.root
     }
 
     /// The committed image dir.
     #[must_use]
-    pub fn image_dir(&self) -> PathBuf {
+    pub(crate) fn image_dir(&self) -> PathBuf {
         self.root.join("image")
     }
 
     /// The committed cache dir.
     #[must_use]
-    pub fn cache_dir(&self) -> PathBuf {
+    pub(crate) fn cache_dir(&self) -> PathBuf {
         self.root.join("cache").join("committed")
     }
 
     /// A committed blob of the image.
     #[must_use]
-    pub fn image_blob(&self, diff_id: &DiffId) -> PathBuf {
+    pub(crate) fn image_blob(&self, diff_id: &DiffId) -> PathBuf {
         self.image_dir().join("blobs").join(diff_id.blob_name())
     }
 
     /// A committed blob of the cache.
     #[must_use]
-    pub fn cache_blob(&self, diff_id: &DiffId) -> PathBuf {
+    pub(crate) fn cache_blob(&self, diff_id: &DiffId) -> PathBuf {
         self.cache_dir().join(diff_id.blob_name())
     }
 
@@ -353,7 +340,11 @@ impl StateDir {
     /// # Errors
     ///
     /// Fails when the dir cannot be created.
-    pub fn begin(&self, committed: &Path) -> Result<PathBuf, StateError> {
+    #[expect(
+        clippy::unused_self,
+        reason = "staging and committing go through the state dir they belong to"
+    )]
+    pub(crate) fn begin(&self, committed: &Path) -> Result<PathBuf, StateError> {
         let staging = staging_path(committed);
         if staging.exists() {
             remove_all(&staging)?;
@@ -367,7 +358,11 @@ impl StateDir {
     /// # Errors
     ///
     /// Fails when a rename or removal fails.
-    pub fn commit(&self, committed: &Path) -> Result<(), StateError> {
+    #[expect(
+        clippy::unused_self,
+        reason = "staging and committing go through the state dir they belong to"
+    )]
+    pub(crate) fn commit(&self, committed: &Path) -> Result<(), StateError> {
         let staging = staging_path(committed);
         let backup = backup_path(committed);
         if committed.exists() {
@@ -381,11 +376,16 @@ impl StateDir {
     }
 
     /// Removes a staging dir after a failure.
-    pub fn abandon(&self, committed: &Path) {
+    ///
+    /// # Errors
+    ///
+    /// Fails when the staging dir exists but cannot be removed.
+    pub(crate) fn abandon(&self, committed: &Path) -> Result<(), StateError> {
         let staging = staging_path(committed);
         if staging.starts_with(&self.root) {
-            let _ = fs::remove_dir_all(staging);
+            remove_all(&staging)?;
         }
+        Ok(())
     }
 }
 
@@ -407,6 +407,9 @@ fn recover(committed: &Path) -> Result<(), StateError> {
 }
 
 /// Layer names must be single path components, or a restored toml could land anywhere.
+///
+/// This is deliberately not libcnb-lite-data's check of the same rule: this crate is an
+/// independent lifecycle and shares no code with the library it tests (see the crate docs).
 fn check_names<'a>(names: impl Iterator<Item = &'a String>, path: &Path) -> Result<(), StateError> {
     for name in names {
         let safe =
@@ -446,25 +449,7 @@ fn backup_path(committed: &Path) -> PathBuf {
 }
 
 fn remove_all(path: &Path) -> Result<(), StateError> {
-    fs::remove_dir_all(path).map_err(io_error(path))
-}
-
-/// Writes `contents` to `path` atomically (a temporary file in the same dir, then a rename),
-/// with mode 0644.
-///
-/// # Errors
-///
-/// Fails when the file cannot be written.
-pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::PermissionsExt;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(contents)?;
-    temp.as_file()
-        .set_permissions(fs::Permissions::from_mode(0o644))?;
-    temp.persist(path).map_err(|error| error.error)?;
-    Ok(())
+    crate::fs::remove_dir_forcibly(path).map_err(io_error(path))
 }
 
 #[cfg(test)]

@@ -165,7 +165,14 @@ pub fn build<F: FnOnce(TestContext<'_>)>(config: BuildConfig, f: F) {
         .tempdir()
         .unwrap_or_else(|error| panic!("cannot create a temporary state dir: {error}"));
     build_in(state.path(), config, f);
-    let _ = crate::lifecycle::remove_dir_forcibly(&state.path().join("build"));
+    // `TempDir` cannot delete the read-only dirs a buildpack may leave in its layers.
+    let build_dir = state.path().join("build");
+    crate::fs::remove_dir_forcibly(&build_dir).unwrap_or_else(|error| {
+        panic!(
+            "cannot remove the temporary build dir {}: {error}",
+            build_dir.display()
+        )
+    });
 }
 
 /// Builds `config` with the given state dir and calls `f` with the result.

@@ -1,4 +1,6 @@
-//! Every row of the restore table (cnb-lifecycle.md §2.3) across two and three builds, with
+//! Every row of the lifecycle's restore table (which of the eight `[types]` combinations comes
+//! back on the next build, with metadata and with contents;
+//! [spec: Layer Types](https://github.com/buildpacks/spec/blob/main/buildpack.md#layer-types)) across two and three builds, with
 //! the shell-script fixture `layers`, which creates one layer per type combination and
 //! prints what the previous build left behind.
 
@@ -285,7 +287,7 @@ fn corrupt_cache_blob_keeps_the_toml_without_contents() {
         let blob = ctx
             .state_dir()
             .join("cache/committed")
-            .join(sha.blob_name());
+            .join(format!("{sha}.tar"));
         fs::write(&blob, "garbage").unwrap();
         ctx.rebuild(config(), |ctx| {
             assert_contains!(ctx.stderr, "Skipping restore for layer fixture/layers:bc");

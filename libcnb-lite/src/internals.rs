@@ -36,22 +36,11 @@ pub fn additional_buildpack_binary_path(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Whether `name` can be a Cargo binary target name that is also a single file name: non-empty,
-/// not `.` or `..`, and without `/`, `\` or NUL.
+/// Whether `name` can be a Cargo binary target name that is also a single file name; the rule
+/// is [`check_path_component`](libcnb_lite_data::internals::check_path_component)'s.
 #[must_use]
 pub const fn is_valid_binary_target_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    if bytes.is_empty() || matches!(bytes, b"." | b"..") {
-        return false;
-    }
-    let mut index = 0;
-    while index < bytes.len() {
-        if matches!(bytes[index], b'/' | b'\\' | 0) {
-            return false;
-        }
-        index += 1;
-    }
-    true
+    libcnb_lite_data::internals::is_path_component(name)
 }
 
 /// The buildpack of [`doctest_build_context`]: passes detection and builds nothing.

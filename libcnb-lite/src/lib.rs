@@ -1,9 +1,25 @@
 //! A framework for writing [Cloud Native Buildpacks](https://buildpacks.io/) in Rust.
 //!
-//! `libcnb_lite` mirrors the API of [libcnb](https://docs.rs/libcnb) 0.30: a libcnb buildpack
-//! compiles against it after renaming the dependency
-//! (`libcnb = { package = "libcnb-lite", version = "…" }`). It implements Buildpack API 0.10,
-//! and accepts 0.11 and 0.12.
+//! `libcnb_lite` mirrors the API of [libcnb](https://docs.rs/libcnb) 0.30. It implements
+//! Buildpack API 0.10, and accepts 0.11 and 0.12.
+//!
+//! # Porting a libcnb buildpack
+//!
+//! A libcnb 0.30 buildpack compiles against this crate after two changes:
+//!
+//! 1. rename the dependency, `libcnb = { package = "libcnb-lite", version = "…" }`, so that
+//!    every `libcnb::` path keeps working;
+//! 2. rename four items of the struct layer API:
+//!
+//! | libcnb 0.30 | libcnb-lite |
+//! |---|---|
+//! | `CachedLayerDefinition::invalid_metadata_action` | [`CachedLayerDefinition::invalid_metadata`](layer::CachedLayerDefinition::invalid_metadata) |
+//! | `CachedLayerDefinition::restored_layer_action` | [`CachedLayerDefinition::inspect_restored`](layer::CachedLayerDefinition::inspect_restored) |
+//! | `RestoredLayerAction::{DeleteLayer, KeepLayer}` | [`InspectRestoredAction::{DeleteLayer, KeepLayer}`](layer::InspectRestoredAction) |
+//! | `EmptyLayerCause::RestoredLayerAction { cause }` | [`EmptyLayerCause::InspectRestoredAction { cause }`](layer::EmptyLayerCause::InspectRestoredAction) |
+//!
+//! Everything else keeps libcnb's name and signature, including the deprecated trait layer
+//! API.
 //!
 //! # Where to start
 //!
@@ -49,10 +65,11 @@
 //!
 //! # Files
 //!
-//! Every file the runtime and the layer APIs write (the build plan, `launch.toml`,
-//! `store.toml`, `<layer>.toml`, SBOMs, env files, exec.d programs) is written to a temporary
-//! file in the same directory and renamed into place, so the lifecycle never reads a
-//! half-written file.
+//! A layer's env files are written in place, as upstream does: the lifecycle exports nothing
+//! from a build that fails or is killed, so a half-written env file is never seen by a later
+//! build. The other files the runtime and the layer APIs write (the build plan,
+//! `launch.toml`, `store.toml`, `<layer>.toml`, SBOMs, exec.d programs) are written to a
+//! temporary file in the same directory and renamed into place.
 
 pub mod build;
 pub mod detect;

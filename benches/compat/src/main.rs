@@ -3,7 +3,8 @@
 //! against upstream libcnb (`../upstream`) and against libcnb-lite (`../lite`, where the
 //! dependency is renamed so every `libcnb::` path stays) and compares what both do.
 //!
-//! The only lines that differ are the four renames of api.md's "Source compatibility" table,
+//! The only lines that differ are the four struct layer API renames listed in the root
+//! README's "Porting a libcnb buildpack" table,
 //! switched by the `lite` feature (`#[cfg(feature = "lite")]`). Every line the buildpack prints
 //! starts with `compat:` and is part of the compared transcript.
 

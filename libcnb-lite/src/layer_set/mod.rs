@@ -73,9 +73,9 @@
 //! [`BuildContext::delete_layer`]: crate::build::BuildContext::delete_layer
 //! [`BuildContext::cached_layer`]: crate::build::BuildContext::cached_layer
 
-// Compile time: every non-generic function in this module is `#[inline]`. That defers its code
-// generation to the buildpack that calls it, so a buildpack that doesn't use layer sets doesn't
-// compile it (benches/build-time/README.md). Keep new non-generic functions `#[inline]` too.
+// Compile time: every non-generic function of this module is `#[inline]`, so its code is
+// generated only in a buildpack that calls it; one that doesn't use layer sets doesn't compile
+// it. `.ci/check-inline.sh` fails if libcnb-lite's own release build defines any of it.
 mod listing;
 mod plan;
 

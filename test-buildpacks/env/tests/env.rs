@@ -1,6 +1,7 @@
 //! Layer env through the local lifecycle, over two builds: what the second buildpack of the
 //! group sees at build time, what the `web` and `worker` processes see at launch, and what
-//! `read_env` predicts, all checked against the lifecycle's rules (cnb-lifecycle.md §3).
+//! `read_env` predicts, all checked against the lifecycle's rules
+//! ([spec: Environment](https://github.com/buildpacks/spec/blob/main/buildpack.md#environment)).
 
 use std::collections::BTreeMap;
 

@@ -334,7 +334,9 @@ fn layer_whose_metadata_was_never_written_goes_to_invalid_metadata() {
 
 /// The lifecycle stores a `<layer>.toml` without `[metadata]` as `"data": null` and, on
 /// restore, its TOML encoder skips the nil field: the restored file has no `[metadata]`, so
-/// libcnb's `invalid_metadata` gets `None` (libcnb-reference.md §2.4). The harness does the
+/// libcnb's `invalid_metadata` gets `None` (upstream's
+/// [`handle_layer`](https://github.com/heroku/libcnb.rs/blob/v0.30.4/libcnb/src/layer/struct_api/handling.rs)
+/// does the same). The harness does the
 /// same: it stores absent metadata as JSON `null` and restores a file without `[metadata]`.
 #[test]
 fn absent_metadata_is_restored_as_absent() {

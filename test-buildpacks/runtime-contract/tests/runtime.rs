@@ -1,5 +1,5 @@
 //! Runs the compiled buildpack as `bin/detect` and `bin/build` exactly as the lifecycle does
-//! (cnb-lifecycle.md §1): `argv`, a clean environment with the `CNB_*` variables, and the app
+//! ([spec: Detection](https://github.com/buildpacks/spec/blob/main/buildpack.md#detection), [Build](https://github.com/buildpacks/spec/blob/main/buildpack.md#build)): `argv`, a clean environment with the `CNB_*` variables, and the app
 //! directory as the working directory. Asserts the files it writes and the exit code of every
 //! failure path.
 
@@ -98,7 +98,8 @@ impl Lifecycle {
         self
     }
 
-    /// The phase environment: a base allowlist plus the CNB variables (cnb-lifecycle.md §1.1).
+    /// The phase environment: the lifecycle's base allowlist (`HOME`, `HOSTNAME`, the proxy
+    /// and path variables; everything else is dropped) plus the CNB variables.
     fn command(&self, executable: &Path, common: &[(&str, &Path)]) -> Command {
         let mut command = Command::new(executable);
         command
