@@ -80,7 +80,6 @@ pub(crate) struct Env {
 
 impl Env {
     /// An empty env.
-    #[cfg(test)]
     #[must_use]
     pub(crate) fn new() -> Self {
         Self::default()

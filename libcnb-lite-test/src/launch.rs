@@ -213,14 +213,26 @@ pub(crate) fn run_process(
     })
 }
 
-/// The launch env: the allowlisted base env, then per buildpack all launch layers' root
-/// dirs first, then each layer's `env/`, `env.launch/` and `env.launch/<process>/`.
+/// The launch env: the allowlisted base env with the launch layers applied.
 fn launch_env(
     image: &ImageMetadata,
     layers: &Path,
     process_type: &str,
 ) -> Result<Env, LaunchError> {
     let mut env = Env::from_current_process();
+    apply_launch_layers(&mut env, image, layers, Some(process_type))?;
+    Ok(env)
+}
+
+/// Applies the image's launch layers to `env` as the launcher does: per buildpack, all its
+/// layers' root dirs (`bin` → `PATH`, `lib` → `LD_LIBRARY_PATH`) first, then each layer's
+/// `env/`, `env.launch/` and, for a process type, `env.launch/<type>/`.
+pub(crate) fn apply_launch_layers(
+    env: &mut Env,
+    image: &ImageMetadata,
+    layers: &Path,
+    process_type: Option<&str>,
+) -> Result<(), ReadEnvDirError> {
     for buildpack in &image.buildpacks {
         let bp_dir = layers.join(escape_id(&buildpack.key));
         let layer_dirs: Vec<PathBuf> = buildpack
@@ -234,14 +246,15 @@ fn launch_env(
         for layer in &layer_dirs {
             env.apply_env_dir(&layer.join("env"), DefaultAction::Override)?;
             env.apply_env_dir(&layer.join("env.launch"), DefaultAction::Override)?;
-            env.apply_env_dir(
-                &layer.join("env.launch").join(process_type),
-                DefaultAction::Override,
-            )?;
+            if let Some(process_type) = process_type {
+                env.apply_env_dir(
+                    &layer.join("env.launch").join(process_type),
+                    DefaultAction::Override,
+                )?;
+            }
         }
     }
-
-    Ok(env)
+    Ok(())
 }
 
 /// The regular files of `dir`, sorted; a missing dir has none.

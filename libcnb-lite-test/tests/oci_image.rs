@@ -19,7 +19,7 @@ use libcnb_lite_test::oci::{
     write_busybox_image, write_image, write_rootfs_image,
 };
 use libcnb_lite_test::{
-    BuildConfig, BuildpackSource, Quiet, assert_contains, assert_not_contains, error_chain, run,
+    BuildConfig, BuildpackSource, Quiet, assert_contains, assert_not_contains, run,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -626,4 +626,19 @@ fn cnb_local_build_image_and_export() {
     let usage = build(&path("new"), &["--run-image", "docker://busybox"]);
     assert_eq!(usage.status.code(), Some(2));
     assert_contains!(text(&usage.stderr), "is not oci:DIR or oci:DIR:<ref>");
+}
+
+/// An error and its sources, joined with `: ` (each source only if its text is new).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }

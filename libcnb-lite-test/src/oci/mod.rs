@@ -27,8 +27,9 @@
 //! - `Entrypoint` is the process's `command`, `Cmd` its `args` (arguments given to
 //!   `docker run`/`runc` replace them, as they replace a CNB process's `args`);
 //! - `Env` is the run image's env with the launch layers' env applied as the launcher
-//!   applies it (§3.5: `bin` → `PATH`, `lib` → `LD_LIBRARY_PATH`, then `env/`,
-//!   `env.launch/`, `env.launch/<default type>/`), with paths under `/layers`;
+//!   applies it ([spec: Launch](https://github.com/buildpacks/spec/blob/main/buildpack.md#launch):
+//!   `bin` → `PATH`, `lib` → `LD_LIBRARY_PATH`, then `env/`, `env.launch/`,
+//!   `env.launch/<default type>/`), with paths under `/layers`;
 //! - `WorkingDir` is `/workspace`, or the process's `working-dir`.
 //!
 //! Differences from a lifecycle image: exec.d programs are not run (their paths are
@@ -55,7 +56,6 @@ mod spec;
 mod testing;
 
 use std::collections::BTreeMap;
-use std::ffi::OsStr;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -63,8 +63,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::archive::DiffId;
-use crate::buildpack::escape_id;
-use crate::env::{DefaultAction, Env, ReadEnvDirError, RootDirRules};
+use crate::env::{Env, ReadEnvDirError};
+use crate::launch::apply_launch_layers;
 use crate::state::{ImageMetadata, ShaRef, StateDir, StateError};
 use blobs::Blobs;
 use layer::EnvCapture;
@@ -396,7 +396,7 @@ fn write_json_file(path: &Path, value: &impl serde::Serialize) -> Result<(), Ima
         source,
     };
     let bytes = serde_json::to_vec(value).map_err(|error| write_error(error.into()))?;
-    crate::state::write_atomic(path, &bytes).map_err(write_error)
+    crate::fs::write_atomically(path, &bytes).map_err(write_error)
 }
 
 /// Writes the run image's layers, the buildpack layers, the SBOM and the app, and builds
@@ -516,7 +516,7 @@ fn set_runtime_config(
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         env.insert(name, value);
     }
-    launch_env(
+    apply_launch_layers(
         &mut env,
         metadata,
         captured_layers,
@@ -551,33 +551,6 @@ fn set_runtime_config(
     runtime
         .labels
         .extend(buildpacks_labels(label, metadata, base));
-    Ok(())
-}
-
-/// The launch env of `process_type` as the launcher computes it (§3.5, behaviour 18), over
-/// the layers captured in `layers`: per buildpack, all launch layers' root dirs first, then
-/// each layer's `env/`, `env.launch/` and `env.launch/<process>/`, layers in name order.
-fn launch_env(
-    env: &mut Env,
-    image: &ImageMetadata,
-    layers: &Path,
-    process_type: Option<&str>,
-) -> Result<(), ReadEnvDirError> {
-    for buildpack in &image.buildpacks {
-        let bp_dir = layers.join(escape_id(&buildpack.key));
-        let dirs: Vec<PathBuf> = buildpack.layers.keys().map(|n| bp_dir.join(n)).collect();
-        for dir in &dirs {
-            env.add_root_dirs(dir, RootDirRules::Launch);
-        }
-        for dir in &dirs {
-            env.apply_env_dir(&dir.join("env"), DefaultAction::Override)?;
-            env.apply_env_dir(&dir.join("env.launch"), DefaultAction::Override)?;
-            if let Some(process_type) = process_type {
-                let proc_dir = dir.join("env.launch").join(OsStr::new(process_type));
-                env.apply_env_dir(&proc_dir, DefaultAction::Override)?;
-            }
-        }
-    }
     Ok(())
 }
 
