@@ -27,7 +27,7 @@
 //! - `Entrypoint` is the process's `command`, `Cmd` its `args` (arguments given to
 //!   `docker run`/`runc` replace them, as they replace a CNB process's `args`);
 //! - `Env` is the run image's env with the launch layers' env applied as the launcher
-//!   applies it ([spec: Launch](https://github.com/buildpacks/spec/blob/main/buildpack.md#launch):
+//!   applies it ([platform spec: Launch Environment](https://github.com/buildpacks/spec/blob/main/platform.md#launch-environment):
 //!   `bin` → `PATH`, `lib` → `LD_LIBRARY_PATH`, then `env/`, `env.launch/`,
 //!   `env.launch/<default type>/`), with paths under `/layers`;
 //! - `WorkingDir` is `/workspace`, or the process's `working-dir`.
