@@ -51,7 +51,7 @@
 // compile it (benches/build-time/README.md). Keep new non-generic functions `#[inline]` too.
 
 use crate::Env;
-use crate::fs::{Operation, at_path, write_atomically};
+use crate::fs::{Operation, at_path, write};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::{OsStr, OsString};
@@ -640,7 +640,7 @@ impl LayerEnvDelta {
             let mut file_name = name.clone();
             file_name.push(".");
             file_name.push(behavior.file_suffix());
-            write_atomically(dir.join(file_name), value.as_encoded_bytes())?;
+            write(dir.join(file_name), value.as_encoded_bytes())?;
         }
         Ok(())
     }

@@ -72,6 +72,7 @@ mod env;
 mod error;
 mod exit_code;
 mod fs;
+mod path_error;
 mod platform;
 mod runtime;
 mod target;
@@ -80,6 +81,7 @@ mod toml_file;
 pub use buildpack::Buildpack;
 pub use env::Env;
 pub use error::{Error, Result};
+pub use path_error::{PathError, PathOperation};
 pub use platform::Platform;
 #[doc(hidden)]
 pub use runtime::{
