@@ -112,7 +112,7 @@ pub(crate) fn in_layer(
     let path_error = if PathError::in_io_error(&error).is_some() {
         match error
             .into_inner()
-            .map(|inner| inner.downcast::<PathError>())
+            .map(<dyn std::error::Error + Send + Sync>::downcast::<PathError>)
         {
             Some(Ok(path_error)) => *path_error,
             // Not reached (checked above), but rebuilding an error beats panicking.
@@ -228,7 +228,9 @@ mod tests {
         let temp_dir = tempfile::tempdir().unwrap();
         let path = temp_dir.path().join("file");
         for length in [0, 1, 8 * 1024 - 1, 8 * 1024, 8 * 1024 + 1, 100_000] {
-            let contents: Vec<u8> = (0..length).map(|i| (i % 251) as u8).collect();
+            let contents: Vec<u8> = (0..length)
+                .map(|i: usize| u8::try_from(i % 251).unwrap())
+                .collect();
             fs::write(&path, &contents).unwrap();
             assert_eq!(read(&path).unwrap(), contents, "{length} bytes");
         }

@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 /// [`kind`](io::Error::kind) and its message names the path. A `PathError` converts into an
 /// `io::Error` the same way (`From`), like `walkdir::Error`.
 ///
-/// Its message is `<operation> <path>[ of layer `<name>`]: <the I/O error>`, and its
-/// [`source`](std::error::Error::source) is the underlying [`io::Error`].
+/// Its message is ``couldn't <operation> <path> of layer `<name>`: <the I/O error>`` (without
+/// the layer when there is none), and its [`source`](std::error::Error::source) is the
+/// underlying [`io::Error`].
 ///
 /// # Examples
 ///

@@ -449,7 +449,8 @@ mod tests {
             toml_of(temp_dir.path()),
             format!("{}\n[metadata]\nversion = \"1.0.0\"\n", all_types())
         );
-        // The process env, which upstream can't read (api.md item 6), and the SBOM stay.
+        // The process env (`env.launch/<process>/`, where upstream's read fails with "Is a
+        // directory") and the SBOM stay.
         let web = data.env.apply_to_empty(Scope::Process(String::from("web")));
         assert_eq!(
             web.get("PORT").map(|value| value.to_str()),
