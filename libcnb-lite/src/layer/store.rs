@@ -50,7 +50,7 @@ pub(crate) struct StoredLayer {
     /// `<layer>.toml`, parsed.
     pub(crate) content: RawContentMetadata,
     /// `<layer>.toml` as read (empty if there was none).
-    toml: Vec<u8>,
+    bytes: Vec<u8>,
 }
 
 impl StoredLayer {
@@ -62,7 +62,7 @@ impl StoredLayer {
     /// The TOML error if the metadata isn't a table.
     #[inline]
     pub(crate) fn generic_metadata(&self) -> Result<GenericMetadata, toml::de::Error> {
-        toml::from_slice::<LayerContentMetadata<GenericMetadata>>(&self.toml)
+        toml::from_slice::<LayerContentMetadata<GenericMetadata>>(&self.bytes)
             .map(|content| content.metadata)
     }
 }
@@ -109,8 +109,8 @@ impl<'a> LayerFiles<'a> {
     #[inline]
     pub(crate) fn read(&self) -> Result<Option<StoredLayer>, LayerError> {
         let toml_path = self.toml_path();
-        let toml = match crate::fs::read(&toml_path) {
-            Ok(toml) => toml,
+        let bytes = match crate::fs::read(&toml_path) {
+            Ok(bytes) => bytes,
             Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
             Err(error) => return Err(self.read_error(&toml_path, error).into()),
         };
@@ -122,12 +122,12 @@ impl<'a> LayerFiles<'a> {
             Err(error) => return Err(self.read_error(&dir, error).into()),
         }
 
-        let content = toml::from_slice::<RawContentMetadata>(&toml).map_err(|error| {
+        let content = toml::from_slice::<RawContentMetadata>(&bytes).map_err(|error| {
             LayerError::CouldNotReadGenericLayerMetadata(TomlFileError::TomlDeserializationError(
                 error,
             ))
         })?;
-        Ok(Some(StoredLayer { content, toml }))
+        Ok(Some(StoredLayer { content, bytes }))
     }
 
     #[inline]
