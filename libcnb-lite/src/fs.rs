@@ -18,10 +18,11 @@ use std::path::Path;
 /// Writes `contents` to the file at `path`, creating it if needed (`0o666` minus the umask,
 /// like [`std::fs::write`]) and replacing what it held.
 ///
-/// The bytes are written over the old ones from the start and the file is then cut to their
-/// length, rather than emptied first with `O_TRUNC`: ext4 starts writing back a file that was
-/// truncated to zero when it is closed, which made rewriting a `<layer>.toml` several times
-/// slower than the write itself.
+/// The bytes are written over the old ones from the start, and the file is cut to their length
+/// if it was longer, rather than emptied first with `O_TRUNC`: ext4 starts writing back a file
+/// that was truncated to zero when it is closed, which made rewriting a `<layer>.toml` several
+/// times slower than the write itself (and a truncation that changes nothing still costs ext4
+/// a journal transaction).
 ///
 /// # Errors
 ///
@@ -36,7 +37,11 @@ pub(crate) fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::R
         .open(path)
         .and_then(|mut file| {
             file.write_all(contents)?;
-            file.set_len(contents.len() as u64)
+            let length = contents.len() as u64;
+            if file.metadata()?.len() > length {
+                file.set_len(length)?;
+            }
+            Ok(())
         });
     result.map_err(|error| at_path(Operation::Write, path, error))
 }
