@@ -62,7 +62,7 @@ syscalls_per_layer() {
 }
 
 echo
-echo "system calls per layer (strace -c, $syscall_layers layers minus 0 layers; target: lite keeps a layer in <= 8)"
+echo "system calls per layer (strace -c, $syscall_layers layers minus 0 layers; with temp file + rename writes lite kept a layer in 8)"
 for library in "${libraries[@]}"; do
     for scenario in create keep migrate trait-create trait-keep trait-migrate; do
         syscalls_per_layer "$library" "$scenario" |

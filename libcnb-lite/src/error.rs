@@ -14,9 +14,9 @@ pub type Result<T, E> = std::result::Result<T, Error<E>>;
 /// [`Error::BuildpackError`], by the buildpack itself.
 ///
 /// The variants are upstream libcnb's, in the same order. Messages name the layer, file or
-/// environment variable they are about; those that wrap another error include its text (for a
-/// [`LayerError`], the whole chain of causes), so [`source`](std::error::Error::source) is
-/// `None`: error reporters don't print the same text twice.
+/// environment variable they are about; those that wrap another error include its text, so
+/// [`source`](std::error::Error::source) is `None`: error reporters don't print the same text
+/// twice.
 ///
 /// # Examples
 ///
@@ -33,8 +33,9 @@ pub type Result<T, E> = std::result::Result<T, Error<E>>;
 /// ```
 #[derive(thiserror::Error, Debug)]
 pub enum Error<E> {
-    /// Handling a layer failed. The message includes the layer error's causes.
-    #[error("{}", SourceChain(.0))]
+    /// Handling a layer failed. The message is the layer error's, which includes the I/O or
+    /// TOML error at its root.
+    #[error("{0}")]
     LayerError(LayerError),
 
     /// A process type couldn't be parsed. The message is the process type error's, which
@@ -127,21 +128,6 @@ impl<E> From<ProcessTypeError> for Error<E> {
     }
 }
 
-/// Formats an error followed by its sources: `error: source: source of source`.
-struct SourceChain<'a>(&'a dyn std::error::Error);
-
-impl Display for SourceChain<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(error) = source {
-            write!(f, ": {error}")?;
-            source = error.source();
-        }
-        Ok(())
-    }
-}
-
 /// Formats why an environment variable couldn't be used, naming it.
 struct VarProblem<'a>(&'static str, &'a VarError);
 
@@ -200,14 +186,17 @@ mod tests {
     }
 
     #[test]
-    fn layer_errors_print_their_causes() {
+    fn layer_errors_print_their_cause_once() {
         let error = TestError::from(crate::layer::LayerError::from(
-            crate::layer::DeleteLayerError::IoError(crate::fs::in_layer(
-                crate::fs::Operation::Delete,
-                std::path::Path::new("/layers/bp/gems"),
-                &libcnb_lite_data::layer_name!("gems"),
-                io::Error::other("disk on fire"),
-            )),
+            crate::layer::DeleteLayerError::IoError(
+                crate::PathError::new(
+                    crate::PathOperation::Delete,
+                    "/layers/bp/gems",
+                    io::Error::other("disk on fire"),
+                )
+                .with_layer(libcnb_lite_data::layer_name!("gems"))
+                .into(),
+            ),
         ));
         assert_eq!(
             error.to_string(),

@@ -1,243 +1,108 @@
-//! Atomic file writes and path-carrying I/O errors.
+//! File reads and writes, and the [`PathError`]s that name their paths.
 //!
-//! Every file this crate writes (`launch.toml`, `store.toml`, the build plan, SBOMs, layer
-//! metadata, env files, exec.d programs) goes through [`write_atomically`] or
-//! [`copy_atomically`]: the content is written to a temporary file in the destination's
-//! directory, which is then renamed over the destination. A reader therefore sees either the
-//! old file or the complete new one, never a truncated one, and a failed write leaves the old
-//! file in place.
-//!
-//! # Design
-//!
-//! - The temporary file lives in the same directory so that the final `rename` never crosses a
-//!   file system. Its name starts with `.` and ends with `.tmp`, so neither the lifecycle's
-//!   `*.toml` / `*.sbom.*.json` globs nor a reader of `env/` directories mistake it for a real
-//!   file (env files are matched by their whole name, and no variable is named `""`).
-//! - Names are unique per process (`<pid>.<counter>`) and opened with `create_new`, so two
-//!   writers never share a temporary file; an `AlreadyExists` left over from a crashed process
-//!   is skipped.
-//! - There is no `fsync`: atomicity is what the lifecycle needs (it reads the files after the
-//!   buildpack exits), durability across a power loss is not, and the syscall budget of layer
-//!   handling (open, write, close, rename) stays small.
-//! - This is a dozen lines of `std` rather than the `tempfile` crate, whose `rustix` dependency
-//!   would dominate the compile time of a small buildpack.
-//!
-//! Errors name the destination path; see [`at_path`].
+//! Every file a buildpack writes (`<layer>.toml`, env files, SBOMs, exec.d programs,
+//! `launch.toml`, `build.toml`, `store.toml`, the build plan) is written in place, as upstream
+//! libcnb writes it. The lifecycle reads them only after the buildpack exits successfully and
+//! exports nothing from a build that failed or was killed, so a half-written file is never seen
+//! by a later build; a temporary file renamed into place would only cost time (on ext4 the
+//! rename forces the data out). The local lifecycle of `libcnb-lite-test`, whose state does
+//! outlive a killed process, writes its own files atomically.
 
+use crate::path_error::PathError;
+pub(crate) use crate::path_error::PathOperation as Operation;
 use libcnb_lite_data::layer::LayerName;
-use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
-/// Writes `contents` to `path` atomically (temporary file in the same directory, then rename).
+/// Writes `contents` to the file at `path`, creating it if needed (`0o666` minus the umask,
+/// like [`std::fs::write`]) and replacing what it held.
 ///
-/// The new file gets the default permissions (`0o666` minus the umask), like [`fs::write`]
-/// creating a new file. The parent directory must exist.
+/// The bytes are written over the old ones from the start, and the file is cut to their length
+/// if it was longer, rather than emptied first with `O_TRUNC`: ext4 starts writing back a file
+/// that was truncated to zero when it is closed, which made rewriting a `<layer>.toml` several
+/// times slower than the write itself (and a truncation that changes nothing still costs ext4
+/// a journal transaction).
 ///
 /// # Errors
 ///
-/// Returns an error that names `path` (see [`at_path`]) if the temporary file cannot be
-/// created or written, or the rename fails. The temporary file is removed on failure.
-pub(crate) fn write_atomically(
-    path: impl AsRef<Path>,
-    contents: impl AsRef<[u8]>,
-) -> io::Result<()> {
+/// An error naming `path` (see [`at_path`]) if the file can't be opened, written or resized.
+pub(crate) fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Result<()> {
     let path = path.as_ref();
-    replace_with(path, None, |file| file.write_all(contents.as_ref()))
-        .map_err(|error| at_path(Operation::Write, path, error))
+    let contents = contents.as_ref();
+    let result = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .and_then(|mut file| {
+            file.write_all(contents)?;
+            let length = contents.len() as u64;
+            if file.metadata()?.len() > length {
+                file.set_len(length)?;
+            }
+            Ok(())
+        });
+    result.map_err(|error| at_path(Operation::Write, path, error))
 }
 
-/// Copies the file at `from` to `to` atomically, keeping `from`'s permission bits like
-/// [`fs::copy`] does.
+/// Copies the file at `from` to `to`, replacing `to` and giving it `from`'s permission bits,
+/// like [`std::fs::copy`].
 ///
 /// # Errors
 ///
-/// Returns an error naming `from` if it cannot be opened or read, and one naming `to` if the
-/// temporary file cannot be created, written or renamed.
-pub(crate) fn copy_atomically(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
+/// An error naming `from` if it can't be opened or read, and one naming `to` if it can't be
+/// written.
+pub(crate) fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
     let (from, to) = (from.as_ref(), to.as_ref());
     let mut source = File::open(from).map_err(|error| at_path(Operation::Read, from, error))?;
     let permissions = source
         .metadata()
         .map_err(|error| at_path(Operation::Read, from, error))?
         .permissions();
-    replace_with(to, Some(permissions), |file| {
-        io::copy(&mut source, file).map(|_| ())
-    })
-    .map_err(|error| at_path(Operation::Write, to, error))
+    let mut destination = File::create(to).map_err(|error| at_path(Operation::Write, to, error))?;
+    io::copy(&mut source, &mut destination)
+        .and_then(|_| destination.set_permissions(permissions))
+        .map_err(|error| at_path(Operation::Write, to, error))
 }
 
-/// Reads the whole file at `path`, a small regular file such as a `<layer>.toml`.
-///
-/// Costs three system calls for a file smaller than 8 KiB (`open`, one `read`, `close`),
-/// where [`fs::read`] costs five (it also asks for the size and reads once more to see the
-/// end). A `read` of a regular file returns fewer bytes than asked for only at the end of the
-/// file (POSIX), so a short read ends the loop; a larger file doubles the buffer and reads on.
+/// Reads the whole file at `path`, like [`std::fs::read`], reading until `read` reports the end
+/// (a short read isn't the end on every file system: FUSE and network file systems return
+/// them), but without first asking for the file's size.
 ///
 /// # Errors
 ///
-/// The I/O error of `open` or `read`, unwrapped: callers put the path into their own error.
-pub(crate) fn read_small_file(path: &Path) -> io::Result<Vec<u8>> {
-    const INITIAL_CAPACITY: usize = 8 * 1024;
-
+/// The I/O error of opening or reading the file, as is: callers name the path.
+pub(crate) fn read(path: &Path) -> io::Result<Vec<u8>> {
     let mut file = File::open(path)?;
-    let mut buffer = vec![0; INITIAL_CAPACITY];
-    let mut length = 0;
+    let mut contents = Vec::new();
+    let mut buffer = [0; 8 * 1024];
     loop {
-        match file.read(&mut buffer[length..]) {
-            Ok(0) => break,
-            Ok(read) => {
-                length += read;
-                if length < buffer.len() {
-                    break;
-                }
-                buffer.resize(buffer.len() * 2, 0);
-            }
+        match file.read(&mut buffer) {
+            Ok(0) => return Ok(contents),
+            Ok(read) => contents.extend_from_slice(&buffer[..read]),
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
             Err(error) => return Err(error),
         }
     }
-    buffer.truncate(length);
-    Ok(buffer)
 }
 
-/// Creates a unique temporary sibling of `path`, lets `write` fill it, sets `permissions` (if
-/// any) and renames it over `path`. Removes the temporary file if any step fails.
-fn replace_with(
-    path: &Path,
-    permissions: Option<fs::Permissions>,
-    write: impl FnOnce(&mut File) -> io::Result<()>,
-) -> io::Result<()> {
-    let (temp_path, mut file) = create_temp_sibling(path)?;
-
-    let result = write(&mut file)
-        .and_then(|()| match permissions {
-            Some(permissions) => file.set_permissions(permissions),
-            None => Ok(()),
-        })
-        .and_then(|()| {
-            drop(file);
-            fs::rename(&temp_path, path)
-        });
-
-    if result.is_err() {
-        // Best effort: the original error is what matters to the caller.
-        let _ = fs::remove_file(&temp_path);
-    }
-    result
-}
-
-fn create_temp_sibling(path: &Path) -> io::Result<(PathBuf, File)> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    // `getpid` is a system call on every call; layer handling writes one file per layer.
-    static PROCESS_ID: OnceLock<u32> = OnceLock::new();
-    let process_id = *PROCESS_ID.get_or_init(std::process::id);
-
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name"))?;
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-
-    loop {
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(file_name);
-        temp_name.push(format!(
-            ".{}.{}.tmp",
-            process_id,
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let temp_path = directory.join(temp_name);
-
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp_path)
-        {
-            Ok(file) => return Ok((temp_path, file)),
-            // Left behind by an earlier process with the same pid, or written by a forked child
-            // that inherited the cached pid; try the next name.
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(error) => return Err(error),
-        }
-    }
-}
-
-/// What was being done to a path when an I/O error happened.
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub(crate) enum Operation {
-    Read,
-    Write,
-    Create,
-    Delete,
-}
-
-impl fmt::Display for Operation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Read => "couldn't read",
-            Self::Write => "couldn't write",
-            Self::Create => "couldn't create",
-            Self::Delete => "couldn't delete",
-        })
-    }
-}
-
-/// An I/O error that names the path it happened on, and the layer if the path belongs to
-/// one; only ever seen inside an [`io::Error`].
-#[derive(Debug)]
-struct PathError {
-    operation: Operation,
-    path: PathBuf,
-    layer: Option<LayerName>,
-    source: io::Error,
-}
-
-impl fmt::Display for PathError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.operation, self.path.display())?;
-        if let Some(layer) = &self.layer {
-            write!(f, " of layer `{layer}`")?;
-        }
-        write!(f, ": {}", self.source)
-    }
-}
-
-impl std::error::Error for PathError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.source()
-    }
-}
-
-/// Wraps `error` so that its message names `path`, keeping its [`io::ErrorKind`].
+/// Wraps `error` in a [`PathError`] naming `path`, keeping its [`io::ErrorKind`]:
+/// `couldn't read /platform/env/FOO: Permission denied (os error 13)`.
 ///
 /// Public signatures that mirror upstream libcnb return [`io::Error`] (for example
 /// `Platform::from_path` and `LayerEnv::write_to_layer_dir`); this keeps those signatures while
-/// making the message say which file failed: `couldn't read /platform/env/FOO: Permission denied
-/// (os error 13)`. An error that already names a path is returned unchanged.
+/// the message says which file failed and [`PathError::in_io_error`] gives the path back. An
+/// error that already names a path is returned unchanged.
 pub(crate) fn at_path(operation: Operation, path: &Path, error: io::Error) -> io::Error {
-    if names_a_path(&error) {
+    if PathError::in_io_error(&error).is_some() {
         return error;
     }
-    io::Error::new(
-        error.kind(),
-        PathError {
-            operation,
-            path: path.to_path_buf(),
-            layer: None,
-            source: error,
-        },
-    )
+    PathError::new(operation, path, error).into()
 }
 
-/// Wraps `error` so that its message names `path` and `layer`, keeping its
-/// [`io::ErrorKind`]: `couldn't delete /layers/bp/gems of layer `gems`: Permission denied (os
-/// error 13)`.
+/// [`at_path`], also naming `layer`: `couldn't delete /layers/bp/gems of layer `gems`:
+/// Permission denied (os error 13)`.
 ///
 /// The layer errors keep upstream's `IoError(io::Error)` shape, so this is where they say which
 /// layer and file failed. An error that already names a path (from [`at_path`], such as the
@@ -249,7 +114,7 @@ pub(crate) fn in_layer(
     error: io::Error,
 ) -> io::Error {
     let kind = error.kind();
-    let mut path_error = if names_a_path(&error) {
+    let path_error = if PathError::in_io_error(&error).is_some() {
         match error
             .into_inner()
             .map(<dyn std::error::Error + Send + Sync>::downcast::<PathError>)
@@ -260,78 +125,63 @@ pub(crate) fn in_layer(
             None => return io::Error::from(kind),
         }
     } else {
-        PathError {
-            operation,
-            path: path.to_path_buf(),
-            layer: None,
-            source: error,
-        }
+        PathError::new(operation, path, error)
     };
-    path_error.layer.get_or_insert_with(|| layer.clone());
-    io::Error::new(kind, path_error)
-}
-
-fn names_a_path(error: &io::Error) -> bool {
-    error
-        .get_ref()
-        .is_some_and(<dyn std::error::Error + Send + Sync>::is::<PathError>)
+    if path_error.layer().is_some() {
+        return path_error.into();
+    }
+    path_error.with_layer(layer.clone()).into()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::str::FromStr;
 
-    fn dir_entries(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-
     #[test]
-    fn write_atomically_creates_and_replaces_files_without_leftovers() {
+    fn write_creates_and_replaces_files() {
         let temp_dir = tempfile::tempdir().unwrap();
         let path = temp_dir.path().join("launch.toml");
 
-        write_atomically(&path, "first").unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "first");
+        write(&path, "a longer first version").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "a longer first version");
 
-        write_atomically(&path, "second, longer contents").unwrap();
-        assert_eq!(
-            fs::read_to_string(&path).unwrap(),
-            "second, longer contents"
-        );
+        write(&path, "shorter").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "shorter");
 
-        assert_eq!(dir_entries(temp_dir.path()), ["launch.toml"]);
+        write(&path, "").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "");
     }
 
+    #[cfg(unix)]
     #[test]
-    fn write_atomically_replaces_the_file_instead_of_writing_through_it() {
-        // A hard link to the old file keeps the old content: the destination is a new inode,
-        // so a reader holding the old file never sees a partial write.
+    fn write_writes_in_place() {
+        use std::os::unix::fs::MetadataExt;
+
         let temp_dir = tempfile::tempdir().unwrap();
         let path = temp_dir.path().join("store.toml");
-        let old_link = temp_dir.path().join("old");
-        fs::write(&path, "old").unwrap();
-        fs::hard_link(&path, &old_link).unwrap();
+        write(&path, "old").unwrap();
+        let inode = fs::metadata(&path).unwrap().ino();
 
-        write_atomically(&path, "new").unwrap();
+        write(&path, "new").unwrap();
 
-        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
-        assert_eq!(fs::read_to_string(&old_link).unwrap(), "old");
+        assert_eq!(fs::metadata(&path).unwrap().ino(), inode);
+        let names: Vec<_> = fs::read_dir(temp_dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1);
     }
 
     #[test]
-    fn write_atomically_error_names_the_path_and_keeps_the_kind() {
+    fn write_error_names_the_path_and_keeps_the_kind() {
         let temp_dir = tempfile::tempdir().unwrap();
         let path = temp_dir.path().join("missing-dir").join("launch.toml");
 
-        let error = write_atomically(&path, "x").unwrap_err();
+        let error = write(&path, "x").unwrap_err();
 
         assert_eq!(error.kind(), io::ErrorKind::NotFound);
+        let path_error = PathError::in_io_error(&error).unwrap();
+        assert_eq!(path_error.path(), path);
+        assert_eq!(path_error.operation(), Operation::Write);
         assert!(
             error
                 .to_string()
@@ -340,27 +190,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn failed_rename_leaves_the_destination_and_no_temporary_file() {
-        let temp_dir = tempfile::tempdir().unwrap();
-        // Renaming a file over a non-empty directory fails.
-        let destination = temp_dir.path().join("a-directory");
-        fs::create_dir(&destination).unwrap();
-        fs::write(destination.join("inside"), "old").unwrap();
-
-        let error = write_atomically(&destination, "new").unwrap_err();
-
-        assert!(error.to_string().contains("a-directory"), "{error}");
-        assert_eq!(
-            fs::read_to_string(destination.join("inside")).unwrap(),
-            "old"
-        );
-        assert_eq!(dir_entries(temp_dir.path()), ["a-directory"]);
-    }
-
     #[cfg(unix)]
     #[test]
-    fn copy_atomically_keeps_permissions_and_content() {
+    fn copy_keeps_permissions_and_content() {
         use std::os::unix::fs::PermissionsExt;
 
         let temp_dir = tempfile::tempdir().unwrap();
@@ -368,31 +200,47 @@ mod tests {
         let to = temp_dir.path().join("copy");
         fs::write(&from, "#!/bin/sh\necho hi\n").unwrap();
         fs::set_permissions(&from, fs::Permissions::from_mode(0o751)).unwrap();
+        fs::write(&to, "an older, longer program that is replaced").unwrap();
 
-        copy_atomically(&from, &to).unwrap();
+        copy(&from, &to).unwrap();
 
         assert_eq!(fs::read_to_string(&to).unwrap(), "#!/bin/sh\necho hi\n");
         assert_eq!(
             fs::metadata(&to).unwrap().permissions().mode() & 0o7777,
             0o751
         );
-        assert_eq!(dir_entries(temp_dir.path()), ["copy", "program"]);
     }
 
     #[test]
-    fn copy_atomically_error_names_the_missing_source() {
+    fn copy_errors_name_the_side_that_failed() {
         let temp_dir = tempfile::tempdir().unwrap();
         let from = temp_dir.path().join("nope");
 
-        let error = copy_atomically(&from, temp_dir.path().join("to")).unwrap_err();
-
+        let error = copy(&from, temp_dir.path().join("to")).unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::NotFound);
-        assert!(
-            error
-                .to_string()
-                .starts_with(&format!("couldn't read {}: ", from.display())),
-            "{error}"
-        );
+        assert_eq!(PathError::in_io_error(&error).unwrap().path(), from);
+
+        let from = temp_dir.path().join("program");
+        fs::write(&from, "x").unwrap();
+        let to = temp_dir.path().join("missing-dir/program");
+        let error = copy(&from, &to).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+        assert_eq!(PathError::in_io_error(&error).unwrap().path(), to);
+    }
+
+    #[test]
+    fn read_reads_small_large_and_empty_files_whole() {
+        let temp_dir = tempfile::tempdir().unwrap();
+        let path = temp_dir.path().join("file");
+        for length in [0, 1, 8 * 1024 - 1, 8 * 1024, 8 * 1024 + 1, 100_000] {
+            let contents: Vec<u8> = (0..length)
+                .map(|i: usize| u8::try_from(i % 251).unwrap())
+                .collect();
+            fs::write(&path, &contents).unwrap();
+            assert_eq!(read(&path).unwrap(), contents, "{length} bytes");
+        }
+        let error = read(&temp_dir.path().join("missing")).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
     }
 
     #[test]
@@ -409,6 +257,9 @@ mod tests {
             error.to_string(),
             "couldn't delete /layers/bp/gems of layer `gems`: no"
         );
+        let path_error = PathError::in_io_error(&error).unwrap();
+        assert_eq!(path_error.layer(), Some(&layer));
+        assert_eq!(path_error.path(), Path::new("/layers/bp/gems"));
 
         // An error that names a path already keeps it and gains the layer, once.
         let error = at_path(
@@ -430,6 +281,10 @@ mod tests {
                 .to_string()
                 .starts_with("couldn't write /layers/bp/gems/env/PATH of layer `gems`: "),
             "{error}"
+        );
+        assert_eq!(
+            PathError::in_io_error(&error).unwrap().layer(),
+            Some(&layer)
         );
     }
 

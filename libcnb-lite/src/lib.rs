@@ -65,11 +65,11 @@
 //!
 //! # Files
 //!
-//! A layer's env files are written in place, as upstream does: the lifecycle exports nothing
-//! from a build that fails or is killed, so a half-written env file is never seen by a later
-//! build. The other files the runtime and the layer APIs write (the build plan,
-//! `launch.toml`, `store.toml`, `<layer>.toml`, SBOMs, exec.d programs) are written to a
-//! temporary file in the same directory and renamed into place.
+//! Every file the runtime and the layer APIs write (the build plan, `launch.toml`,
+//! `build.toml`, `store.toml`, `<layer>.toml`, env files, SBOMs, exec.d programs) is written in
+//! place, as upstream does: the lifecycle exports nothing from a build that fails or is killed,
+//! so a half-written file is never seen by a later build, and a temporary file renamed into
+//! place would only cost time.
 
 pub mod build;
 pub mod detect;
@@ -89,6 +89,7 @@ mod env;
 mod error;
 mod exit_code;
 mod fs;
+mod path_error;
 mod platform;
 mod runtime;
 mod target;
@@ -97,6 +98,7 @@ mod toml_file;
 pub use buildpack::Buildpack;
 pub use env::Env;
 pub use error::{Error, Result};
+pub use path_error::{PathError, PathOperation};
 pub use platform::Platform;
 #[doc(hidden)]
 pub use runtime::{

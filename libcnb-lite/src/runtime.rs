@@ -143,8 +143,8 @@ pub fn libcnb_runtime_detect<B: Buildpack>(
 }
 
 /// Runs the build phase with already parsed inputs and returns the exit code (0). Writes
-/// `launch.toml`, `store.toml` and the build and launch SBOMs to `args.layers_dir_path`, each
-/// atomically.
+/// `launch.toml`, `store.toml` and the build and launch SBOMs to `args.layers_dir_path`, in
+/// place (the lifecycle exports nothing from a failed build).
 ///
 /// Exposed for advanced uses that run build programmatically.
 ///
@@ -196,10 +196,8 @@ pub fn libcnb_runtime_build<B: Buildpack>(
     if let Some(store) = store {
         write_toml_file(&store, layers_dir.join("store.toml")).map_err(Error::CannotWriteStore)?;
     }
-    write_sboms(&build_sboms, &layers_dir, "build")
-        .map_err(|(_, error)| Error::CannotWriteBuildSbom(error))?;
-    write_sboms(&launch_sboms, &layers_dir, "launch")
-        .map_err(|(_, error)| Error::CannotWriteLaunchSbom(error))?;
+    write_sboms(&build_sboms, &layers_dir, "build").map_err(Error::CannotWriteBuildSbom)?;
+    write_sboms(&launch_sboms, &layers_dir, "launch").map_err(Error::CannotWriteLaunchSbom)?;
 
     Ok(exit_code::GENERIC_SUCCESS)
 }

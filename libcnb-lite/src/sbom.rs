@@ -1,6 +1,5 @@
 //! Software bills of materials (SBOMs).
 
-use crate::fs::write_atomically;
 use libcnb_lite_data::sbom::SbomFormat;
 use std::fs;
 use std::io;
@@ -65,26 +64,22 @@ impl Sbom {
     }
 }
 
-/// `<base_directory>/<base_name>.sbom.<cdx|spdx|syft>.json`: where the spec wants an SBOM of
-/// this format (`base_name` is `launch`, `build` or a layer name).
-/// Writes each SBOM to `<directory>/<base_name>.sbom.<format>.json`, atomically; a later SBOM
-/// of the same format wins. For the build and launch SBOMs of the runtime and for layer SBOMs.
+/// Writes each SBOM to `<directory>/<base_name>.sbom.<format>.json`, in place; a later SBOM of
+/// the same format wins. For the build and launch SBOMs of the runtime and for layer SBOMs.
 ///
 /// # Errors
 ///
-/// The path that couldn't be written, and the error (which names it too).
-pub(crate) fn write_sboms(
-    sboms: &[Sbom],
-    directory: &Path,
-    base_name: &str,
-) -> Result<(), (PathBuf, io::Error)> {
+/// The I/O error of the file that couldn't be written, holding a
+/// [`PathError`](crate::PathError) that names it.
+pub(crate) fn write_sboms(sboms: &[Sbom], directory: &Path, base_name: &str) -> io::Result<()> {
     for sbom in sboms {
-        let path = cnb_sbom_path(sbom.format, directory, base_name);
-        write_atomically(&path, &sbom.data).map_err(|error| (path, error))?;
+        crate::fs::write(cnb_sbom_path(sbom.format, directory, base_name), &sbom.data)?;
     }
     Ok(())
 }
 
+/// `<base_directory>/<base_name>.sbom.<cdx|spdx|syft>.json`: where the CNB spec puts an SBOM of
+/// this format (`base_name` is `launch`, `build` or a layer name).
 pub(crate) fn cnb_sbom_path(
     sbom_format: SbomFormat,
     base_directory: impl AsRef<Path>,
@@ -133,18 +128,21 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_write_returns_the_path() {
+    fn a_failed_write_names_the_path() {
         let temp_dir = tempfile::tempdir().unwrap();
         let missing = temp_dir.path().join("missing");
 
-        let (path, error) = write_sboms(
+        let error = write_sboms(
             &[Sbom::from_bytes(SbomFormat::CycloneDxJson, "{}")],
             &missing,
             "build",
         )
         .unwrap_err();
 
-        assert_eq!(path, missing.join("build.sbom.cdx.json"));
+        assert_eq!(
+            crate::PathError::in_io_error(&error).map(crate::PathError::path),
+            Some(missing.join("build.sbom.cdx.json").as_path())
+        );
         assert_eq!(error.kind(), io::ErrorKind::NotFound);
     }
 

@@ -1,6 +1,6 @@
 //! Reading and writing TOML files with serde.
 
-use crate::fs::{Operation, at_path, write_atomically};
+use crate::fs::{Operation, at_path};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::{fs, io, path::Path};
@@ -47,8 +47,8 @@ impl From<toml::ser::Error> for TomlFileError {
     }
 }
 
-/// Serializes `value` as TOML and writes it to `path`, atomically: a reader sees either the old
-/// file or the complete new one.
+/// Serializes `value` as TOML and writes it to `path`, replacing the file in place (as upstream
+/// libcnb does).
 ///
 /// # Examples
 ///
@@ -80,7 +80,7 @@ pub fn write_toml_file(
     path: impl AsRef<Path>,
 ) -> Result<(), TomlFileError> {
     let contents = toml::to_string(value)?;
-    write_atomically(path, contents)?;
+    crate::fs::write(path, contents)?;
     Ok(())
 }
 
@@ -134,7 +134,7 @@ mod tests {
 
         write_toml_file(&Answer { answer: 42 }, &path).unwrap();
 
-        assert_eq!(fs::read_to_string(&path).unwrap(), "answer = 42\n");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "answer = 42\n");
         assert_eq!(
             read_toml_file::<Answer>(&path).unwrap(),
             Answer { answer: 42 }
@@ -162,7 +162,7 @@ mod tests {
     fn deserialization_error_message() {
         let temp_dir = tempfile::tempdir().unwrap();
         let path = temp_dir.path().join("answer.toml");
-        fs::write(&path, "answer = \"no\"\n").unwrap();
+        std::fs::write(&path, "answer = \"no\"\n").unwrap();
 
         let error = read_toml_file::<Answer>(&path).unwrap_err();
 

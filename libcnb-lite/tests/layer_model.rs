@@ -9,16 +9,16 @@
 )]
 mod support;
 
-use libcnb_lite::Error;
 use libcnb_lite::data::layer::LayerName;
 use libcnb_lite::data::layer_content_metadata::LayerTypes;
 use libcnb_lite::data::sbom::SbomFormat;
 use libcnb_lite::generic::GenericMetadata;
 use libcnb_lite::layer::{
     CachedLayerDefinition, EmptyLayerCause, InspectRestoredAction, InvalidMetadataAction,
-    LayerError, LayerState, ReadLayerError, UncachedLayerDefinition,
+    LayerError, LayerState, UncachedLayerDefinition,
 };
 use libcnb_lite::sbom::Sbom;
+use libcnb_lite::{Error, TomlFileError};
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fs;
@@ -253,9 +253,11 @@ impl World<'_> {
         assert!(
             matches!(
                 result,
-                Err(Error::LayerError(LayerError::ReadLayerError(
-                    ReadLayerError::LayerContentMetadataParseError { .. }
-                )))
+                Err(Error::LayerError(
+                    LayerError::CouldNotReadGenericLayerMetadata(
+                        TomlFileError::TomlDeserializationError(_)
+                    )
+                ))
             ),
             "{result:?}"
         );

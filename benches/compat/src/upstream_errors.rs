@@ -12,6 +12,7 @@
 
 use libcnb::data::launch::ProcessTypeError;
 use libcnb::data::layer::{LayerName, LayerNameError};
+use libcnb::TomlFileError;
 use libcnb::layer::{DeleteLayerError, LayerError, ReadLayerError, WriteLayerError};
 use std::io;
 
@@ -81,4 +82,27 @@ fn constructed(name: LayerName) -> [LayerError; 4] {
         ))),
         LayerError::CouldNotReadLayerAfterCreate(name),
     ]
+}
+
+/// A restored `<layer>.toml` that doesn't parse or has unknown keys: upstream's struct API
+/// returns this variant, and libcnb-lite returns it from both layer APIs.
+fn is_corrupt_layer_toml(error: &LayerError) -> bool {
+    matches!(
+        error,
+        LayerError::CouldNotReadGenericLayerMetadata(TomlFileError::TomlDeserializationError(_))
+    )
+}
+
+/// The kind of the I/O error that made `write_exec_d_programs` fail (`AlreadyExists` for a
+/// file named `exec.d` in the layer), found as upstream code can: `ReplaceLayerExecdProgramsError`
+/// can't be named through upstream's API.
+fn exec_d_io_error_kind(error: &LayerError) -> Option<io::ErrorKind> {
+    match error {
+        LayerError::WriteLayerError(WriteLayerError::ReplaceLayerExecdProgramsError(error)) => {
+            std::error::Error::source(error)?
+                .downcast_ref::<io::Error>()
+                .map(io::Error::kind)
+        }
+        _ => None,
+    }
 }

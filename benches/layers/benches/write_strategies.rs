@@ -51,6 +51,16 @@ fn overwrite_in_place(path: &Path) -> Result<(), BenchError> {
     Ok(())
 }
 
+/// Open without `O_TRUNC`, write from offset 0, then cut the file to the new length
+/// (`set_len` always; libcnb-lite's in-place write).
+fn overwrite_and_set_len(path: &Path) -> Result<(), BenchError> {
+    let contents = with_types(path)?;
+    let mut file = OpenOptions::new().write(true).open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.set_len(u64::try_from(contents.len())?)?;
+    Ok(())
+}
+
 /// Atomic: a temporary file in the same directory, renamed over the original.
 fn temp_file_and_rename(path: &Path) -> Result<(), BenchError> {
     let contents = with_types(path)?;
@@ -63,10 +73,11 @@ fn temp_file_and_rename(path: &Path) -> Result<(), BenchError> {
 
 type Strategy = (&'static str, fn(&Path) -> Result<(), BenchError>);
 
-const STRATEGIES: [Strategy; 4] = [
+const STRATEGIES: [Strategy; 5] = [
     ("read only (floor)", read_only),
     ("O_TRUNC + write (upstream)", truncate_and_write),
     ("overwrite, no O_TRUNC", overwrite_in_place),
+    ("overwrite + set_len", overwrite_and_set_len),
     ("temp file + rename (atomic)", temp_file_and_rename),
 ];
 

@@ -45,8 +45,9 @@ impl Operation {
     #[must_use]
     pub fn target_ratio(self) -> f64 {
         match self {
-            Self::Create => 0.7,
-            Self::Keep | Self::Migrate => 0.33,
+            Self::Create => 0.9,
+            Self::Keep => 0.7,
+            Self::Migrate => 0.6,
         }
     }
 

@@ -1,5 +1,6 @@
-//! Deleting a file tree without leaving it: symbolic links are removed, never followed, and
-//! read-only directories are made writable first (api.md item 4).
+//! Deleting a file tree without leaving it: symbolic links are removed, never followed (a
+//! restored layer may hold links out of the layers directory, and deleting the layer must not
+//! delete what they point to), and read-only directories are made writable first.
 //!
 //! The cheap path is [`fs::remove_dir_all`], which already never follows links (it opens each
 //! directory with `O_NOFOLLOW` and unlinks relative to it). It fails with `PermissionDenied` on a

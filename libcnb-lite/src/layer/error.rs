@@ -1,13 +1,12 @@
 //! The errors of layer handling.
 //!
-//! Every enum, variant and field shape is upstream libcnb's, so code written for libcnb that
-//! matches or constructs these errors compiles. The information upstream's messages lack goes
-//! into the payloads libcnb-lite builds: an I/O error's message names the path and the layer
-//! (`couldn't write /layers/bp/gems/env/PATH of layer `gems`: ...`) and keeps the
-//! [`io::ErrorKind`], and a TOML error's message names the layer and says what to do, followed
-//! by the TOML error's own text. The messages end with what the buildpack author can do when
-//! there is something to do; [`Error::LayerError`](crate::Error::LayerError) prints the whole
-//! chain.
+//! Every enum, variant and field shape is upstream libcnb's (`src/layer/shared.rs`), so code
+//! written for libcnb that matches or constructs these errors compiles, and libcnb-lite returns
+//! the variant upstream returns. What upstream's messages lack is in the payloads libcnb-lite
+//! builds: an I/O error holds a [`PathError`](crate::PathError) naming the path and the layer
+//! (`couldn't write /layers/bp/gems/env/PATH of layer `gems`: ...`) and keeps its
+//! [`io::ErrorKind`]; a TOML error is the one the `toml` crate reported, and the message around
+//! it says what to do. [`Error::LayerError`](crate::Error::LayerError) prints the whole message.
 
 use crate::toml_file::TomlFileError;
 use libcnb_lite_data::layer::LayerName;
@@ -55,11 +54,14 @@ pub enum LayerError {
     #[error(transparent)]
     DeleteLayerError(#[from] DeleteLayerError),
 
-    /// The `metadata` of a restored layer is neither the layer's metadata type nor a table, so it
-    /// can't be passed to the invalid-metadata callback as
-    /// [`GenericMetadata`](crate::generic::GenericMetadata). The
-    /// [`TomlFileError::TomlDeserializationError`] names the layer and its `<layer>.toml`.
-    #[error("{}", TomlFileErrorText(.0))]
+    /// A restored `<layer>.toml` isn't valid layer content metadata: it isn't TOML, has
+    /// top-level keys other than `types` and `metadata`, its `[types]` aren't booleans named
+    /// `launch`, `build` and `cache`, or its `metadata` is neither the layer's metadata type
+    /// nor a table (so it can't be passed to the invalid-metadata callback as
+    /// [`GenericMetadata`](crate::generic::GenericMetadata)). Holds the
+    /// [`TomlFileError::TomlDeserializationError`] of parsing the file, as upstream, in either
+    /// layer API.
+    #[error("{}", GenericMetadataText(.0))]
     CouldNotReadGenericLayerMetadata(TomlFileError),
 
     /// Never returned by libcnb-lite; kept so code written for libcnb compiles. (Upstream reads
@@ -102,16 +104,19 @@ impl From<ReplaceLayerExecdProgramsError> for LayerError {
 /// An error while reading a layer from disk.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadLayerError {
-    /// `<layer>.toml` isn't TOML, has top-level keys other than `types` and `metadata`, or its
-    /// `[types]` aren't booleans named `launch`, `build` and `cache`; or metadata that is about
-    /// to be written doesn't deserialize as the layer's metadata type (a `ReplaceMetadata`, a
-    /// trait API `LayerResult` or metadata kept with `ExistingLayerStrategy::Keep`: upstream
-    /// writes it and then fails to read the layer back with this error, or, for
-    /// `ReplaceMetadata`, asks again forever).
+    /// Metadata that is about to be written doesn't deserialize as the layer's metadata type
+    /// once serialized: a `ReplaceMetadata`, a trait API `LayerResult`, or metadata kept with
+    /// `ExistingLayerStrategy::Keep`. Upstream writes it and then fails to read the layer back
+    /// with this error (or, for `ReplaceMetadata`, asks again forever); libcnb-lite checks it
+    /// before writing anything. Holds the TOML error of deserializing it.
     ///
-    /// The TOML error's message names the layer and the file and says what to do, followed by
-    /// the parser's own text.
-    #[error("{}", TomlText(.0))]
+    /// (A `<layer>.toml` that isn't valid layer content metadata is
+    /// [`LayerError::CouldNotReadGenericLayerMetadata`], as upstream's struct API returns.)
+    #[error(
+        "a layer's metadata doesn't deserialize as the layer's metadata type once serialized; \
+         make the type's `Serialize` and `Deserialize` agree: {}",
+        TomlText(.0)
+    )]
     LayerContentMetadataParseError(toml::de::Error),
 
     /// A file or directory of the layer couldn't be read. The I/O error's message names it and
@@ -149,8 +154,8 @@ pub enum WriteLayerMetadataError {
     IoError(#[from] io::Error),
 
     /// The metadata can't be represented as TOML
-    /// ([`TomlFileError::TomlSerializationError`], whose message names the layer).
-    #[error("{}", TomlFileErrorText(.0))]
+    /// ([`TomlFileError::TomlSerializationError`]).
+    #[error("{}", SerializationText(.0))]
     TomlFileError(#[from] TomlFileError),
 }
 
@@ -218,53 +223,6 @@ impl From<io::Error> for DeleteLayerError {
     }
 }
 
-/// Metadata that doesn't deserialize as the layer's metadata type once serialized, checked
-/// before it is written (upstream reads the layer back after writing it).
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum ReadBack {
-    /// The replacement from `ReplaceMetadata`, in either API.
-    ReplacedMetadata,
-    /// The metadata of a trait API `LayerResult`.
-    LayerResult,
-    /// Restored metadata kept with the trait API's `ExistingLayerStrategy::Keep`.
-    KeptMetadata,
-}
-
-impl ReadBack {
-    /// The error: [`ReadLayerError::LayerContentMetadataParseError`], as upstream's read back
-    /// fails, with a message naming the layer and what to do.
-    #[inline]
-    pub(crate) fn error(self, layer: &LayerName, source: &toml::de::Error) -> LayerError {
-        const AGREE: &str = "make the type's `Serialize` and `Deserialize` agree";
-        let context = match self {
-            Self::ReplacedMetadata => format!(
-                "the metadata returned by `ReplaceMetadata` for layer `{layer}` doesn't \
-                 deserialize as the layer's metadata type; {AGREE}"
-            ),
-            Self::LayerResult => format!(
-                "the metadata of the `LayerResult` for layer `{layer}` doesn't deserialize as the \
-                 layer's metadata type; {AGREE}"
-            ),
-            Self::KeptMetadata => format!(
-                "the metadata of layer `{layer}`, kept with `ExistingLayerStrategy::Keep`, \
-                 doesn't deserialize as the layer's metadata type once serialized; {AGREE}"
-            ),
-        };
-        ReadLayerError::LayerContentMetadataParseError(de_error(context, source)).into()
-    }
-}
-
-/// A TOML deserialization error whose message is `context`, then `source`'s text: upstream's
-/// variants hold a bare [`toml::de::Error`], so the layer and path go into its message.
-pub(crate) fn de_error(context: impl Display, source: &toml::de::Error) -> toml::de::Error {
-    <toml::de::Error as serde::de::Error>::custom(format_args!("{context}: {}", TomlText(source)))
-}
-
-/// A TOML serialization error whose message is `context`, then `source`'s text.
-pub(crate) fn ser_error(context: impl Display, source: &toml::ser::Error) -> toml::ser::Error {
-    <toml::ser::Error as serde::ser::Error>::custom(format_args!("{context}: {source}"))
-}
-
 /// A `toml::de::Error`'s text without the line feed it ends with.
 struct TomlText<'a>(&'a toml::de::Error);
 
@@ -275,17 +233,43 @@ impl Display for TomlText<'_> {
     }
 }
 
-/// The text of a [`TomlFileError`] that holds a TOML error naming the layer: that error's
-/// text, without the generic "couldn't deserialize TOML" prefix.
-struct TomlFileErrorText<'a>(&'a TomlFileError);
+/// The message of [`LayerError::CouldNotReadGenericLayerMetadata`]: what is wrong and what to
+/// do, then the TOML error.
+struct GenericMetadataText<'a>(&'a TomlFileError);
 
-impl Display for TomlFileErrorText<'_> {
+impl Display for GenericMetadataText<'_> {
     #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            TomlFileError::IoError(error) => error.fmt(f),
-            TomlFileError::TomlDeserializationError(error) => TomlText(error).fmt(f),
+            TomlFileError::TomlDeserializationError(error) => write!(
+                f,
+                "couldn't parse a layer's content metadata (`<layer>.toml`): it must be TOML \
+                 with only a `[types]` table (launch, build and cache booleans) and a \
+                 `[metadata]` table; fix the file or delete the layer: {}",
+                TomlText(error)
+            ),
+            TomlFileError::IoError(error) => {
+                write!(f, "couldn't read a layer's content metadata: {error}")
+            }
             TomlFileError::TomlSerializationError(error) => error.fmt(f),
+        }
+    }
+}
+
+/// The message of [`WriteLayerMetadataError::TomlFileError`]: what to do, then the TOML error.
+struct SerializationText<'a>(&'a TomlFileError);
+
+impl Display for SerializationText<'_> {
+    #[inline]
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            TomlFileError::TomlSerializationError(error) => write!(
+                f,
+                "couldn't serialize a layer's metadata as TOML; use a struct or a map with \
+                 string keys, and no `None` inside arrays: {error}"
+            ),
+            TomlFileError::TomlDeserializationError(error) => TomlText(error).fmt(f),
+            TomlFileError::IoError(error) => error.fmt(f),
         }
     }
 }
@@ -297,18 +281,19 @@ mod tests {
     use std::error::Error as _;
 
     #[test]
-    fn context_goes_before_the_toml_errors_own_text() {
+    fn a_corrupt_layer_toml_says_what_to_do_before_the_toml_error() {
         let source = toml::from_str::<toml::Table>("[types").unwrap_err();
         let source_text = source.to_string();
-        let error = LayerError::from(ReadLayerError::LayerContentMetadataParseError(de_error(
-            "couldn't parse /layers/bp/gems.toml, the content metadata of layer `gems`",
-            &source,
-        )));
+        let error = LayerError::CouldNotReadGenericLayerMetadata(
+            TomlFileError::TomlDeserializationError(source),
+        );
 
         assert_eq!(
             error.to_string(),
             format!(
-                "couldn't parse /layers/bp/gems.toml, the content metadata of layer `gems`: {}",
+                "couldn't parse a layer's content metadata (`<layer>.toml`): it must be TOML \
+                 with only a `[types]` table (launch, build and cache booleans) and a \
+                 `[metadata]` table; fix the file or delete the layer: {}",
                 source_text.trim_end()
             )
         );
@@ -317,21 +302,14 @@ mod tests {
     }
 
     #[test]
-    fn read_back_errors_are_upstreams_parse_error_naming_the_layer() {
+    fn metadata_that_does_not_read_back_says_what_to_do() {
         let source = toml::from_str::<toml::Table>("x = ").unwrap_err();
-        let error = ReadBack::ReplacedMetadata.error(&layer_name!("cache"), &source);
-        assert!(
-            matches!(
-                &error,
-                LayerError::ReadLayerError(ReadLayerError::LayerContentMetadataParseError(_))
-            ),
-            "{error:?}"
-        );
+        let error = LayerError::from(ReadLayerError::LayerContentMetadataParseError(source));
         assert!(
             error.to_string().starts_with(
-                "the metadata returned by `ReplaceMetadata` for layer `cache` doesn't deserialize \
-                 as the layer's metadata type; make the type's `Serialize` and `Deserialize` \
-                 agree: "
+                "a layer's metadata doesn't deserialize as the layer's metadata type once \
+                 serialized; make the type's `Serialize` and `Deserialize` agree: TOML parse \
+                 error at line 1"
             ),
             "{error}"
         );
@@ -359,16 +337,18 @@ mod tests {
     }
 
     #[test]
-    fn serialization_errors_print_without_the_generic_prefix() {
+    fn serialization_errors_say_what_to_do() {
         let error = WriteLayerMetadataError::TomlFileError(TomlFileError::TomlSerializationError(
-            ser_error(
-                "couldn't serialize the metadata of layer `l` as TOML",
-                &<toml::ser::Error as serde::ser::Error>::custom("unsupported None value"),
-            ),
+            toml::to_string(&std::collections::BTreeMap::from([(
+                "a",
+                vec![Some(1), None],
+            )]))
+            .unwrap_err(),
         ));
         assert_eq!(
             error.to_string(),
-            "couldn't serialize the metadata of layer `l` as TOML: unsupported None value"
+            "couldn't serialize a layer's metadata as TOML; use a struct or a map with string \
+             keys, and no `None` inside arrays: unsupported None value"
         );
     }
 

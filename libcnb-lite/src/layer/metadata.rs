@@ -1,11 +1,12 @@
 //! A layer's `[metadata]` as the buildpack's type: deserializing it (tolerating the floats the
-//! lifecycle's JSON round trip makes of integers, api.md item 7), serializing a replacement and
-//! checking that it reads back, and restoring a layer (read it, check its metadata, delete it
-//! if the invalid-metadata callback says so), for both layer APIs.
+//! lifecycle's JSON round trip makes of integers: it stores launch-layer metadata as JSON, see
+//! libcnb.rs issue #473), serializing a replacement and checking that it reads back, and
+//! restoring a layer (read it, check its metadata, delete it if the invalid-metadata callback
+//! says so), for both layer APIs.
 
 use crate::generic::{GenericMetadata, deserialize_tolerating_floats};
-use crate::layer::error::{LayerError, ReadBack, WriteLayerMetadataError};
-use crate::layer::store::{LayerFiles, StaleSboms, StoredLayer};
+use crate::layer::error::{LayerError, ReadLayerError, WriteLayerMetadataError};
+use crate::layer::store::{LayerFiles, StoredLayer};
 use crate::toml_file::TomlFileError;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -35,7 +36,6 @@ pub(crate) fn deserialize<M: DeserializeOwned>(
 /// Serializes `metadata` as the `[metadata]` value (`None` if it serializes to nothing, like a
 /// `None` [`GenericMetadata`]).
 pub(crate) fn to_value<M: Serialize>(
-    files: &LayerFiles<'_>,
     metadata: &M,
 ) -> Result<Option<toml::Value>, WriteLayerMetadataError> {
     toml::Value::try_from(MetadataField { metadata })
@@ -44,7 +44,9 @@ pub(crate) fn to_value<M: Serialize>(
                 .as_table_mut()
                 .and_then(|table| table.remove("metadata"))
         })
-        .map_err(|error| files.serialization_error(&error))
+        .map_err(|error| {
+            WriteLayerMetadataError::TomlFileError(TomlFileError::TomlSerializationError(error))
+        })
 }
 
 /// Serializes `metadata` as the `[metadata]` value and deserializes that as `M` again, as
@@ -53,17 +55,14 @@ pub(crate) fn to_value<M: Serialize>(
 ///
 /// # Errors
 ///
-/// [`LayerError::WriteLayerError`] if `metadata` doesn't serialize, and `read_back`'s
-/// [`ReadLayerError::LayerContentMetadataParseError`](crate::layer::ReadLayerError::LayerContentMetadataParseError)
-/// if it doesn't read back.
+/// [`LayerError::WriteLayerError`] if `metadata` doesn't serialize, and
+/// [`ReadLayerError::LayerContentMetadataParseError`] if it doesn't read back.
 pub(crate) fn round_trip<M: Serialize + DeserializeOwned>(
-    files: &LayerFiles<'_>,
     metadata: &M,
-    read_back: ReadBack,
 ) -> Result<(Option<toml::Value>, M), LayerError> {
-    let value = to_value(files, metadata)?;
+    let value = to_value(metadata)?;
     let metadata =
-        deserialize::<M>(value.as_ref()).map_err(|error| read_back.error(files.name(), &error))?;
+        deserialize::<M>(value.as_ref()).map_err(ReadLayerError::LayerContentMetadataParseError)?;
     Ok((value, metadata))
 }
 
@@ -77,24 +76,25 @@ pub(crate) enum Migration<M, C> {
 
 /// The layer the lifecycle left, after its metadata has been checked against `M`.
 pub(crate) enum Restored<M, C> {
-    /// There is no layer (leftovers of one, such as a `<layer>.toml` without a directory, are
-    /// deleted).
+    /// There is no layer; leftovers of one (a `<layer>.toml` without a directory, SBOMs) are
+    /// removed.
     Absent,
     /// The invalid-metadata callback chose to delete the layer, and it is deleted.
     Deleted(C),
-    /// The metadata is (or was replaced by) a valid `M`. `layer` holds the raw metadata and,
-    /// unless it was replaced, the text of `<layer>.toml` as read.
+    /// The metadata is (or was replaced by) a valid `M`; `layer` holds it as raw TOML.
     Valid { metadata: M, layer: StoredLayer },
 }
 
-/// Reads the layer (see [`LayerFiles::read`], which is given `stale_sboms`) and deserializes its metadata as `M`, asking
+/// Reads the layer (see [`LayerFiles::read`]) and deserializes its metadata as `M`, asking
 /// `on_invalid` what to do if it isn't one; for both layer APIs, which create the layer again
-/// unless it is [`Restored::Valid`].
+/// unless it is [`Restored::Valid`]. If there is no layer, what it left is removed
+/// ([`LayerFiles::remove_leftovers`]) so that a new one starts clean.
 ///
+/// As upstream, `on_invalid` gets the metadata as [`GenericMetadata`], parsed from
+/// `<layer>.toml` again; if that fails too (the metadata isn't a table), that is the error.
 /// A replacement is checked in memory: it must read back as `M` (otherwise
-/// [`ReadLayerError::LayerContentMetadataParseError`](crate::layer::ReadLayerError::LayerContentMetadataParseError)
-/// naming the layer and `ReplaceMetadata`, instead of upstream's endless recursion),
-/// and nothing is written yet, so the caller writes `<layer>.toml` once.
+/// [`ReadLayerError::LayerContentMetadataParseError`], instead of upstream's endless
+/// recursion), and nothing is written yet, so the caller writes `<layer>.toml` once.
 ///
 /// # Errors
 ///
@@ -102,51 +102,30 @@ pub(crate) enum Restored<M, C> {
 /// `on_invalid` returns.
 pub(crate) fn restore<M, C, E>(
     files: &LayerFiles<'_>,
-    stale_sboms: StaleSboms,
     on_invalid: impl FnOnce(&GenericMetadata) -> Result<Migration<M, C>, crate::Error<E>>,
 ) -> Result<Restored<M, C>, crate::Error<E>>
 where
     M: Serialize + DeserializeOwned,
 {
-    let Some(mut layer) = files.read(stale_sboms)? else {
+    let Some(mut layer) = files.read()? else {
+        files.remove_leftovers().map_err(LayerError::from)?;
         return Ok(Restored::Absent);
     };
     if let Ok(metadata) = deserialize::<M>(layer.content.metadata.as_ref()) {
         return Ok(Restored::Valid { metadata, layer });
     }
 
-    let generic = match &layer.content.metadata {
-        None => None,
-        Some(toml::Value::Table(table)) => Some(table.clone()),
-        Some(other) => {
-            let found = other.type_str();
-            let article = if found.starts_with(['a', 'e', 'i', 'o', 'u']) {
-                "an"
-            } else {
-                "a"
-            };
-            let message = format!(
-                "the metadata of layer `{}` in {} is {article} {found}, not a table, so it can't \
-                 be passed to the invalid-metadata callback; fix the file or delete the layer",
-                files.name(),
-                files.toml_path().display(),
-            );
-            return Err(LayerError::CouldNotReadGenericLayerMetadata(
-                TomlFileError::TomlDeserializationError(serde::de::Error::custom(message)),
-            )
-            .into());
-        }
-    };
-
+    let generic = layer.generic_metadata().map_err(|error| {
+        LayerError::CouldNotReadGenericLayerMetadata(TomlFileError::TomlDeserializationError(error))
+    })?;
     match on_invalid(&generic)? {
         Migration::Delete(cause) => {
             files.delete().map_err(LayerError::from)?;
             Ok(Restored::Deleted(cause))
         }
         Migration::Replace(replacement) => {
-            let (value, metadata) = round_trip(files, &replacement, ReadBack::ReplacedMetadata)?;
+            let (value, metadata) = round_trip(&replacement)?;
             layer.content.metadata = value;
-            layer.text = None;
             Ok(Restored::Valid { metadata, layer })
         }
     }

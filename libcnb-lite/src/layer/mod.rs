@@ -104,11 +104,12 @@
 //! normalised as upstream libcnb does: `<name>.toml` without a directory (launch-only
 //! metadata) is deleted and the layer is new; a directory without `<name>.toml` is a layer with
 //! no metadata; a `<name>.toml` that isn't valid layer content metadata is an error
-//! ([`ReadLayerError::LayerContentMetadataParseError`]), not a callback.
+//! ([`LayerError::CouldNotReadGenericLayerMetadata`], in both APIs), not a callback. Files are
+//! written in place, as upstream writes them: the lifecycle exports nothing from a build that
+//! failed or was killed, so a half-written file is never seen by a later build.
 //!
 //! Where libcnb-lite differs from upstream (each a fix):
 //!
-//! - every file is written atomically (a temporary file in the same directory, renamed);
 //! - deleting a layer removes symbolic links, never what they point to, even when the layer
 //!   directory itself is one, and copes with read-only files and directories;
 //! - deleting a layer also deletes its SBOMs, and a new layer has none;
@@ -118,12 +119,18 @@
 //! - metadata whose integers came back as floats from the lifecycle's JSON round trip (`1.0`)
 //!   still deserializes into integer fields, as with
 //!   [`deserialize_restored`](crate::generic::deserialize_restored);
-//! - keeping a restored layer reads `<name>.toml` once and writes it at most once.
+//! - keeping a restored layer reads `<name>.toml` once and writes it once;
+//! - a failing [`LayerRef::write_exec_d_programs`] changes nothing: every program is checked
+//!   before `exec.d/` is touched;
+//! - [`LayerRef::write_metadata`] doesn't need the old `<name>.toml`: if the buildpack removed
+//!   it, it is written again with the layer's types;
+//! - I/O errors hold a [`PathError`](crate::PathError) naming the path and the layer.
 
 // Compile time: every non-generic function in these modules is `#[inline]`. That defers its
 // code generation to the buildpack that calls it (generic code already is), so a buildpack that
 // uses no layers doesn't compile any of it (benches/build-time/README.md). Keep new non-generic
-// functions here `#[inline]` too.
+// functions here `#[inline]` too: `.ci/check-inline.sh` fails if libcnb-lite's own release
+// build defines any of their code.
 mod delete;
 mod error;
 mod metadata;

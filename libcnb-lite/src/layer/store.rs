@@ -2,33 +2,31 @@
 //! layer APIs.
 //!
 //! A layer `<name>` is the directory `<layers>/<name>`, its content metadata
-//! `<layers>/<name>.toml`, and its SBOMs `<layers>/<name>.sbom.<format>.json`. The store keeps
-//! upstream libcnb's normalisation of what the lifecycle may restore (reference §2.4 a–d):
+//! `<layers>/<name>.toml`, and its SBOMs `<layers>/<name>.sbom.<format>.json`. [`LayerFiles::read`]
+//! tells what the lifecycle restored, as upstream libcnb's `read_layer` (`src/layer/shared.rs`)
+//! does, without changing anything:
 //!
-//! - no directory and no `<name>.toml`: the layer is absent;
-//! - `<name>.toml` without a directory (launch-only metadata from the previous image): the
-//!   file is deleted and the layer is absent;
+//! - no directory: the layer is absent, with or without a `<name>.toml` (the lifecycle restores
+//!   only the metadata of a launch-only layer, which the libcnb APIs don't support);
 //! - a directory without `<name>.toml`: the layer exists, with no types and no metadata;
 //! - both: `<name>.toml` is parsed; TOML that doesn't parse, has other top-level keys than
 //!   `types` and `metadata`, or bad `[types]` is an error.
 //!
-//! An absent layer also has no SBOMs: stale ones (the lifecycle restores layer SBOMs without
-//! checking for their layer) are deleted, so that a new layer doesn't inherit them (api.md
-//! item 8) — when the layer is read, or, for the trait API, which always replaces a new layer's
-//! SBOMs, then ([`StaleSboms`]).
+//! Cleaning up is a step of its own: [`LayerFiles::remove_leftovers`] removes what an absent
+//! layer left (its `<name>.toml`, and SBOMs, which the lifecycle restores without checking for
+//! their layer), so that a new layer doesn't inherit them, and [`LayerFiles::delete`] removes a
+//! whole layer.
 //!
-//! # Costs
-//!
-//! Handling a restored layer that is kept reads `<name>.toml` once (`open`, `read`, `close`),
-//! checks the directory (`statx`), and writes `<name>.toml` at most once (`open`, `write`,
-//! `close`, `rename`; nothing if the bytes are unchanged): eight system calls.
+//! Files are written in place (see [`crate::fs`]). I/O errors carry a
+//! [`PathError`](crate::PathError) naming the path and the layer.
 
-use crate::fs::{Operation, copy_atomically, in_layer, read_small_file, write_atomically};
+use crate::fs::{Operation, in_layer};
+use crate::generic::GenericMetadata;
 use crate::internals::is_valid_binary_target_name;
 use crate::layer::delete::remove_tree;
 use crate::layer::error::{
     DeleteLayerError, LayerError, ReadLayerError, ReplaceLayerExecdProgramsError,
-    ReplaceLayerSbomsError, WriteLayerError, WriteLayerMetadataError, de_error, ser_error,
+    ReplaceLayerSbomsError, WriteLayerError, WriteLayerMetadataError,
 };
 use crate::layer_env::LayerEnv;
 use crate::sbom::{Sbom, cnb_sbom_path, write_sboms};
@@ -51,20 +49,22 @@ pub(crate) type RawContentMetadata = LayerContentMetadata<Option<toml::Value>>;
 pub(crate) struct StoredLayer {
     /// `<layer>.toml`, parsed.
     pub(crate) content: RawContentMetadata,
-    /// The bytes of `<layer>.toml` as read, to skip a write that would change nothing; `None`
-    /// if there was no such file, or the metadata has since been replaced in memory.
-    pub(crate) text: Option<String>,
+    /// `<layer>.toml` as read (empty if there was none).
+    bytes: Vec<u8>,
 }
 
-/// What [`LayerFiles::read`] does with the SBOMs of a layer that turns out to be absent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum StaleSboms {
-    /// Remove them now: the struct API's new layer has no SBOMs until the buildpack writes
-    /// some.
-    Remove,
-    /// Leave them: the caller creates the layer and always replaces its SBOMs afterwards (the
-    /// trait API, as upstream), so removing them first too would only repeat the `unlink`s.
-    Replaced,
+impl StoredLayer {
+    /// The `[metadata]` as [`GenericMetadata`], parsed from `<layer>.toml` as upstream parses
+    /// it for the invalid-metadata callback.
+    ///
+    /// # Errors
+    ///
+    /// The TOML error if the metadata isn't a table.
+    #[inline]
+    pub(crate) fn generic_metadata(&self) -> Result<GenericMetadata, toml::de::Error> {
+        toml::from_slice::<LayerContentMetadata<GenericMetadata>>(&self.bytes)
+            .map(|content| content.metadata)
+    }
 }
 
 /// The files of one layer.
@@ -97,70 +97,54 @@ impl<'a> LayerFiles<'a> {
         self.layers_dir.join(format!("{}.toml", self.name))
     }
 
-    /// Reads the layer, normalising what the lifecycle restored (see the module docs); the
-    /// SBOMs of an absent layer are removed unless `stale_sboms` says the caller replaces them.
+    /// Reads the layer: `None` if it has no directory (see the module docs). Changes nothing.
     ///
     /// # Errors
     ///
-    /// [`ReadLayerError`] if a file can't be read or `<name>.toml` doesn't parse,
-    /// [`DeleteLayerError`] if the leftovers of an absent layer can't be removed.
+    /// [`ReadLayerError::IoError`] if a file can't be read, and
+    /// [`LayerError::CouldNotReadGenericLayerMetadata`] with the TOML error if `<name>.toml`
+    /// isn't valid layer content metadata, as upstream's struct API.
     // `inline`: only the generic layer APIs call this, so its TOML deserialization (a fifth of
     // this crate's release build time) is compiled only into buildpacks that use layers.
     #[inline]
-    pub(crate) fn read(&self, stale_sboms: StaleSboms) -> Result<Option<StoredLayer>, LayerError> {
+    pub(crate) fn read(&self) -> Result<Option<StoredLayer>, LayerError> {
         let toml_path = self.toml_path();
-        let bytes = match read_small_file(&toml_path) {
-            Ok(bytes) => Some(bytes),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+        let bytes = match crate::fs::read(&toml_path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
             Err(error) => return Err(self.read_error(&toml_path, error).into()),
         };
 
         let dir = self.dir();
         match fs::metadata(&dir) {
             Ok(_) => {}
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {
-                if bytes.is_some() {
-                    self.remove_file(&toml_path)?;
-                }
-                if stale_sboms == StaleSboms::Remove {
-                    self.remove_sboms()?;
-                }
-                return Ok(None);
-            }
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(self.read_error(&dir, error).into()),
         }
 
-        let Some(bytes) = bytes else {
-            return Ok(Some(StoredLayer {
-                content: LayerContentMetadata {
-                    types: None,
-                    metadata: None,
-                },
-                text: None,
-            }));
-        };
         let content = toml::from_slice::<RawContentMetadata>(&bytes).map_err(|error| {
-            ReadLayerError::LayerContentMetadataParseError(de_error(
-                format_args!(
-                    "couldn't parse {}, the content metadata of layer `{}`: it must be TOML with \
-                     only a `[types]` table (launch, build and cache booleans) and a \
-                     `[metadata]` table; fix the file or delete the layer",
-                    toml_path.display(),
-                    self.name
-                ),
-                &error,
+            LayerError::CouldNotReadGenericLayerMetadata(TomlFileError::TomlDeserializationError(
+                error,
             ))
         })?;
-        Ok(Some(StoredLayer {
-            content,
-            // Parsing succeeded, so the bytes are UTF-8.
-            text: String::from_utf8(bytes).ok(),
-        }))
+        Ok(Some(StoredLayer { content, bytes }))
     }
 
     #[inline]
     fn read_error(&self, path: &Path, error: io::Error) -> ReadLayerError {
         ReadLayerError::IoError(in_layer(Operation::Read, path, self.name, error))
+    }
+
+    /// Removes what a layer without directory may have left: `<name>.toml` and the SBOMs.
+    /// Whatever is already missing is fine.
+    ///
+    /// # Errors
+    ///
+    /// [`DeleteLayerError`] naming the file that couldn't be removed.
+    #[inline]
+    pub(crate) fn remove_leftovers(&self) -> Result<(), DeleteLayerError> {
+        self.remove_file(&self.toml_path())?;
+        self.remove_sboms()
     }
 
     /// Creates the layer directory (and the layers directory, if missing). A dangling symbolic
@@ -185,41 +169,23 @@ impl<'a> LayerFiles<'a> {
         })
     }
 
-    /// Writes `<name>.toml` atomically, unless it holds exactly these bytes already (`on_disk`,
-    /// the text read by [`read`](Self::read)).
+    /// Writes `<name>.toml`.
     ///
     /// # Errors
     ///
-    /// [`WriteLayerMetadataError`] if the metadata can't be serialized or the file can't be
-    /// written.
+    /// [`WriteLayerMetadataError::TomlFileError`] with the TOML error if the metadata can't be
+    /// serialized, [`WriteLayerMetadataError::IoError`] if the file can't be written.
     pub(crate) fn write_content_metadata<M: Serialize>(
         &self,
         content: &LayerContentMetadata<M>,
-        on_disk: Option<&str>,
     ) -> Result<(), WriteLayerMetadataError> {
-        let text = toml::to_string(content).map_err(|error| self.serialization_error(&error))?;
-        if on_disk == Some(text.as_str()) {
-            return Ok(());
-        }
-
+        let text = toml::to_string(content).map_err(|error| {
+            WriteLayerMetadataError::TomlFileError(TomlFileError::TomlSerializationError(error))
+        })?;
         let path = self.toml_path();
-        write_atomically(&path, text).map_err(|error| {
+        crate::fs::write(&path, text).map_err(|error| {
             WriteLayerMetadataError::IoError(in_layer(Operation::Write, &path, self.name, error))
         })
-    }
-
-    /// [`WriteLayerMetadataError::TomlFileError`] for metadata that can't be represented as
-    /// TOML, naming the layer.
-    #[inline]
-    pub(crate) fn serialization_error(&self, error: &toml::ser::Error) -> WriteLayerMetadataError {
-        WriteLayerMetadataError::TomlFileError(TomlFileError::TomlSerializationError(ser_error(
-            format_args!(
-                "couldn't serialize the metadata of layer `{}` as TOML; use a struct or a map \
-                 with string keys, and no `None` inside arrays",
-                self.name
-            ),
-            error,
-        )))
     }
 
     /// Deletes the layer: its directory (never following a symbolic link, whether the
@@ -233,8 +199,7 @@ impl<'a> LayerFiles<'a> {
     pub(crate) fn delete(&self) -> Result<(), DeleteLayerError> {
         let dir = self.dir();
         remove_tree(&dir).map_err(|error| self.delete_error(&dir, error))?;
-        self.remove_file(&self.toml_path())?;
-        self.remove_sboms()
+        self.remove_leftovers()
     }
 
     #[inline]
@@ -272,25 +237,25 @@ impl<'a> LayerFiles<'a> {
         if !self.dir().is_dir() {
             return Err(ReplaceLayerSbomsError::MissingLayer(self.name.clone()));
         }
-        self.replace_sboms_of_existing_layer(sboms)
-    }
-
-    #[inline]
-    fn replace_sboms_of_existing_layer(
-        &self,
-        sboms: &[Sbom],
-    ) -> Result<(), ReplaceLayerSbomsError> {
         self.remove_sboms()
             .map_err(|DeleteLayerError::IoError(error)| ReplaceLayerSbomsError::IoError(error))?;
-        write_sboms(sboms, self.layers_dir, self.name.as_str()).map_err(|(path, error)| {
-            ReplaceLayerSbomsError::IoError(in_layer(Operation::Write, &path, self.name, error))
+        write_sboms(sboms, self.layers_dir, self.name.as_str()).map_err(|error| {
+            ReplaceLayerSbomsError::IoError(in_layer(
+                Operation::Write,
+                self.layers_dir,
+                self.name,
+                error,
+            ))
         })
     }
 
     /// Replaces `<name>/exec.d/` by a directory with a copy of each program (keeping its
     /// permissions), or by nothing if `programs` is empty.
     ///
-    /// Names and sources are checked before anything changes.
+    /// Names and sources are checked before anything changes. As upstream, a directory named
+    /// `exec.d` (or a symbolic link to one, of which only the link is removed) is replaced,
+    /// while anything else of that name stays, so that creating the directory fails with
+    /// [`io::ErrorKind::AlreadyExists`].
     ///
     /// # Errors
     ///
@@ -307,36 +272,6 @@ impl<'a> LayerFiles<'a> {
                 self.name.clone(),
             ));
         }
-        self.replace_exec_d_programs_of_existing_layer(&dir, programs)
-    }
-
-    /// [`replace_sboms`](Self::replace_sboms), then
-    /// [`replace_exec_d_programs`](Self::replace_exec_d_programs), checking once that the
-    /// layer directory exists (writing SBOMs, which live next to it, can't remove it).
-    ///
-    /// # Errors
-    ///
-    /// The errors of both, in this order.
-    #[inline]
-    pub(crate) fn replace_sboms_and_exec_d_programs(
-        &self,
-        sboms: &[Sbom],
-        programs: &HashMap<String, PathBuf>,
-    ) -> Result<(), LayerError> {
-        let dir = self.dir();
-        if !dir.is_dir() {
-            return Err(ReplaceLayerSbomsError::MissingLayer(self.name.clone()).into());
-        }
-        self.replace_sboms_of_existing_layer(sboms)?;
-        Ok(self.replace_exec_d_programs_of_existing_layer(&dir, programs)?)
-    }
-
-    #[inline]
-    fn replace_exec_d_programs_of_existing_layer(
-        &self,
-        dir: &Path,
-        programs: &HashMap<String, PathBuf>,
-    ) -> Result<(), ReplaceLayerExecdProgramsError> {
         for (name, source) in programs {
             if !is_valid_binary_target_name(name) {
                 return Err(ReplaceLayerExecdProgramsError::InvalidProgramName {
@@ -355,8 +290,10 @@ impl<'a> LayerFiles<'a> {
         let io_error = |operation, path: &Path, error| {
             ReplaceLayerExecdProgramsError::IoError(in_layer(operation, path, self.name, error))
         };
-        remove_tree(&exec_d_dir)
-            .map_err(|error| io_error(Operation::Delete, &exec_d_dir, error))?;
+        if exec_d_dir.is_dir() {
+            remove_tree(&exec_d_dir)
+                .map_err(|error| io_error(Operation::Delete, &exec_d_dir, error))?;
+        }
         if programs.is_empty() {
             return Ok(());
         }
@@ -364,7 +301,7 @@ impl<'a> LayerFiles<'a> {
             .map_err(|error| io_error(Operation::Create, &exec_d_dir, error))?;
         for (name, source) in programs {
             let destination = exec_d_dir.join(name);
-            copy_atomically(source, &destination)
+            crate::fs::copy(source, &destination)
                 .map_err(|error| io_error(Operation::Write, &destination, error))?;
         }
         Ok(())
@@ -408,55 +345,48 @@ mod tests {
     }
 
     #[test]
-    fn nothing_on_disk_is_absent_and_stale_sboms_go() {
+    fn nothing_on_disk_is_absent() {
         let temp_dir = tempfile::tempdir().unwrap();
         let name = name();
-        let layers_dir = temp_dir.path();
-        write(&layers_dir.join("cache.sbom.syft.json"), "{}");
 
         assert!(
-            LayerFiles::new(layers_dir, &name)
-                .read(StaleSboms::Remove)
+            LayerFiles::new(temp_dir.path(), &name)
+                .read()
                 .unwrap()
                 .is_none()
         );
-
-        assert!(names(layers_dir).is_empty());
+        assert!(names(temp_dir.path()).is_empty());
     }
 
     #[test]
-    fn stale_sboms_of_an_absent_layer_stay_for_a_caller_that_replaces_them() {
-        let temp_dir = tempfile::tempdir().unwrap();
-        let name = name();
-        let layers_dir = temp_dir.path();
-        write(&layers_dir.join("cache.sbom.syft.json"), "{}");
-        write(&layers_dir.join("cache.toml"), "[metadata]\n");
-
-        let files = LayerFiles::new(layers_dir, &name);
-        assert!(files.read(StaleSboms::Replaced).unwrap().is_none());
-
-        assert_eq!(names(layers_dir), ["cache.sbom.syft.json"]);
-        files.create_dir().unwrap();
-        files.replace_sboms(&[]).unwrap();
-        assert_eq!(names(layers_dir), ["cache"]);
-    }
-
-    #[test]
-    fn toml_without_directory_is_deleted_and_absent() {
+    fn toml_without_directory_is_absent_and_its_leftovers_are_removed_separately() {
         let temp_dir = tempfile::tempdir().unwrap();
         let name = name();
         let layers_dir = temp_dir.path();
         restore(layers_dir, "cache", "[metadata]\nversion = \"1\"\n");
         fs::remove_dir_all(layers_dir.join("cache")).unwrap();
+        restore(layers_dir, "other", "");
+        let files = LayerFiles::new(layers_dir, &name);
 
-        assert!(
-            LayerFiles::new(layers_dir, &name)
-                .read(StaleSboms::Remove)
-                .unwrap()
-                .is_none()
+        assert!(files.read().unwrap().is_none());
+        // Reading changes nothing.
+        assert_eq!(
+            names(layers_dir),
+            [
+                "cache.sbom.cdx.json",
+                "cache.toml",
+                "other",
+                "other.sbom.cdx.json",
+                "other.toml"
+            ]
         );
 
-        assert!(names(layers_dir).is_empty());
+        files.remove_leftovers().unwrap();
+        assert_eq!(
+            names(layers_dir),
+            ["other", "other.sbom.cdx.json", "other.toml"]
+        );
+        files.remove_leftovers().unwrap();
     }
 
     #[test]
@@ -466,35 +396,36 @@ mod tests {
         write(&temp_dir.path().join("cache/content"), "x");
 
         let layer = LayerFiles::new(temp_dir.path(), &name)
-            .read(StaleSboms::Remove)
+            .read()
             .unwrap()
             .unwrap();
 
         assert_eq!(layer.content.types, None);
         assert_eq!(layer.content.metadata, None);
-        assert_eq!(layer.text, None);
+        assert_eq!(layer.generic_metadata(), Ok(None));
         // Nothing is written: the caller writes `<layer>.toml` once it knows the types.
         assert_eq!(names(temp_dir.path()), ["cache"]);
     }
 
     #[test]
-    fn both_are_parsed_and_the_text_kept() {
+    fn both_are_parsed() {
         let temp_dir = tempfile::tempdir().unwrap();
         let name = name();
         let text = "[types]\nbuild = true\n\n[metadata]\nversion = \"1\"\n";
         restore(temp_dir.path(), "cache", text);
 
         let layer = LayerFiles::new(temp_dir.path(), &name)
-            .read(StaleSboms::Remove)
+            .read()
             .unwrap()
             .unwrap();
 
         assert!(layer.content.types.unwrap().build);
         assert_eq!(
-            layer.content.metadata.unwrap()["version"].as_str(),
+            layer.content.metadata.as_ref().unwrap()["version"].as_str(),
             Some("1")
         );
-        assert_eq!(layer.text.as_deref(), Some(text));
+        let generic = layer.generic_metadata().unwrap().unwrap();
+        assert_eq!(generic["version"].as_str(), Some("1"));
     }
 
     #[test]
@@ -504,15 +435,19 @@ mod tests {
         restore(temp_dir.path(), "cache", "metadata = 5\n");
 
         let layer = LayerFiles::new(temp_dir.path(), &name)
-            .read(StaleSboms::Remove)
+            .read()
             .unwrap()
             .unwrap();
 
         assert_eq!(layer.content.metadata, Some(toml::Value::Integer(5)));
+        // As `GenericMetadata` it's upstream's TOML error.
+        let error = layer.generic_metadata().unwrap_err();
+        assert_eq!(error.span(), Some(11..12));
+        assert!(error.message().contains("expected a map"), "{error}");
     }
 
     #[test]
-    fn invalid_content_metadata_is_a_parse_error_naming_the_file() {
+    fn invalid_content_metadata_is_upstreams_toml_error() {
         let name = name();
         for text in [
             "[types",
@@ -524,24 +459,17 @@ mod tests {
             let temp_dir = tempfile::tempdir().unwrap();
             restore(temp_dir.path(), "cache", text);
 
-            let error = LayerFiles::new(temp_dir.path(), &name)
-                .read(StaleSboms::Remove)
-                .unwrap_err();
+            let error = LayerFiles::new(temp_dir.path(), &name).read().unwrap_err();
 
-            match &error {
-                LayerError::ReadLayerError(ReadLayerError::LayerContentMetadataParseError(_)) => {
-                    assert!(
-                        error.to_string().starts_with(&format!(
-                            "couldn't parse {}, the content metadata of layer `cache`: it must be \
-                             TOML with only a `[types]` table (launch, build and cache booleans) \
-                             and a `[metadata]` table; fix the file or delete the layer: ",
-                            temp_dir.path().join("cache.toml").display()
-                        )),
-                        "{error}"
-                    );
-                }
-                other => panic!("{text:?}: {other:?}"),
-            }
+            let LayerError::CouldNotReadGenericLayerMetadata(
+                TomlFileError::TomlDeserializationError(toml_error),
+            ) = &error
+            else {
+                panic!("{text:?}: {error:?}");
+            };
+            // The error the `toml` crate reported, with its position in the file.
+            let expected = toml::from_str::<RawContentMetadata>(text).unwrap_err();
+            assert_eq!(toml_error, &expected, "{text:?}");
             assert_eq!(read(&temp_dir.path().join("cache.toml")), text);
         }
     }
@@ -553,9 +481,7 @@ mod tests {
         let toml_path = temp_dir.path().join("cache.toml");
         fs::create_dir(&toml_path).unwrap();
 
-        let error = LayerFiles::new(temp_dir.path(), &name)
-            .read(StaleSboms::Remove)
-            .unwrap_err();
+        let error = LayerFiles::new(temp_dir.path(), &name).read().unwrap_err();
 
         match &error {
             LayerError::ReadLayerError(ReadLayerError::IoError(source)) => {
@@ -599,14 +525,14 @@ mod tests {
         )
         .unwrap();
 
-        let error = LayerFiles::new(temp_dir.path(), &name)
-            .read(StaleSboms::Remove)
-            .unwrap_err();
+        let error = LayerFiles::new(temp_dir.path(), &name).read().unwrap_err();
 
         assert!(
             matches!(
                 error,
-                LayerError::ReadLayerError(ReadLayerError::LayerContentMetadataParseError(_))
+                LayerError::CouldNotReadGenericLayerMetadata(
+                    TomlFileError::TomlDeserializationError(_)
+                )
             ),
             "{error:?}"
         );
@@ -620,35 +546,38 @@ mod tests {
         restore(temp_dir.path(), "cache", &text);
 
         let layer = LayerFiles::new(temp_dir.path(), &name)
-            .read(StaleSboms::Remove)
+            .read()
             .unwrap()
             .unwrap();
 
-        assert_eq!(layer.text.as_deref(), Some(text.as_str()));
+        let metadata = layer.content.metadata.unwrap();
+        assert_eq!(metadata["blob"].as_str().map(str::len), Some(100_000));
     }
 
     #[cfg(unix)]
     #[test]
-    fn identical_content_metadata_is_not_rewritten() {
+    fn content_metadata_is_written_in_place() {
         use std::os::unix::fs::MetadataExt;
 
         let temp_dir = tempfile::tempdir().unwrap();
         let name = name();
         let files = LayerFiles::new(temp_dir.path(), &name);
-        let content = LayerContentMetadata {
+        let long = LayerContentMetadata {
+            types: None,
+            metadata: Some(toml::Value::String("a long value".into())),
+        };
+        files.write_content_metadata(&long).unwrap();
+        let inode = fs::metadata(files.toml_path()).unwrap().ino();
+
+        let short = LayerContentMetadata {
             types: None,
             metadata: Some(toml::Value::Integer(1)),
         };
-        files.write_content_metadata(&content, None).unwrap();
-        let inode = fs::metadata(files.toml_path()).unwrap().ino();
-        let text = read(&files.toml_path());
+        files.write_content_metadata(&short).unwrap();
 
-        files.write_content_metadata(&content, Some(&text)).unwrap();
         assert_eq!(fs::metadata(files.toml_path()).unwrap().ino(), inode);
-
-        files.write_content_metadata(&content, Some("")).unwrap();
-        assert_ne!(fs::metadata(files.toml_path()).unwrap().ino(), inode);
-        assert_eq!(read(&files.toml_path()), text);
+        assert_eq!(read(&files.toml_path()), "metadata = 1\n");
+        assert_eq!(names(temp_dir.path()), ["cache.toml"]);
     }
 
     #[test]
@@ -661,20 +590,15 @@ mod tests {
             metadata: vec![Some(1), None],
         };
 
-        let error = files.write_content_metadata(&content, None).unwrap_err();
+        let error = files.write_content_metadata(&content).unwrap_err();
 
-        assert!(
-            matches!(
-                error,
-                WriteLayerMetadataError::TomlFileError(TomlFileError::TomlSerializationError(_))
-            ),
-            "{error:?}"
-        );
-        assert_eq!(
-            error.to_string(),
-            "couldn't serialize the metadata of layer `cache` as TOML; use a struct or a map with \
-             string keys, and no `None` inside arrays: unsupported None value"
-        );
+        let WriteLayerMetadataError::TomlFileError(TomlFileError::TomlSerializationError(
+            toml_error,
+        )) = &error
+        else {
+            panic!("{error:?}");
+        };
+        assert_eq!(toml_error.to_string(), "unsupported None value");
         assert!(names(temp_dir.path()).is_empty());
     }
 
@@ -834,6 +758,56 @@ mod tests {
 
         assert_eq!(names(&layers_dir.join("cache/exec.d")), ["existing"]);
         assert_eq!(names(temp_dir.path()), ["layers", "program"]);
+    }
+
+    #[test]
+    fn a_file_named_exec_d_stays_and_adding_programs_fails_with_already_exists() {
+        let temp_dir = tempfile::tempdir().unwrap();
+        let name = name();
+        let layers_dir = temp_dir.path().join("layers");
+        restore(&layers_dir, "cache", "");
+        let exec_d = layers_dir.join("cache/exec.d");
+        write(&exec_d, "a file");
+        let program = temp_dir.path().join("program");
+        write(&program, "#!/bin/sh\n");
+        let files = LayerFiles::new(&layers_dir, &name);
+
+        let error = files
+            .replace_exec_d_programs(&HashMap::from([(String::from("p"), program)]))
+            .unwrap_err();
+
+        let ReplaceLayerExecdProgramsError::IoError(io_error) = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(io_error.kind(), io::ErrorKind::AlreadyExists);
+        let path_error = crate::PathError::in_io_error(io_error).unwrap();
+        assert_eq!(path_error.path(), exec_d);
+        assert_eq!(path_error.layer(), Some(&name));
+        assert_eq!(read(&exec_d), "a file");
+
+        // Without programs there is nothing to create, and the file stays too.
+        files.replace_exec_d_programs(&HashMap::new()).unwrap();
+        assert_eq!(read(&exec_d), "a file");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_exec_d_link_to_a_directory_is_replaced_and_its_target_kept() {
+        let temp_dir = tempfile::tempdir().unwrap();
+        let name = name();
+        let layers_dir = temp_dir.path().join("layers");
+        restore(&layers_dir, "cache", "");
+        let outside = temp_dir.path().join("outside");
+        write(&outside.join("keep"), "x");
+        let exec_d = layers_dir.join("cache/exec.d");
+        std::os::unix::fs::symlink(&outside, &exec_d).unwrap();
+
+        LayerFiles::new(&layers_dir, &name)
+            .replace_exec_d_programs(&HashMap::new())
+            .unwrap();
+
+        assert!(fs::symlink_metadata(&exec_d).is_err());
+        assert_eq!(names(&outside), ["keep"]);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::LayerEnv;
 #[cfg(doc)]
 use super::Scope;
 use super::delta::{LayerEnvDelta, ModificationBehavior};
-use crate::fs::{Operation, at_path};
+use crate::fs::{Operation, at_path, write};
 use libcnb_lite_data::internals::is_path_component;
 use std::ffi::OsString;
 use std::path::Path;
@@ -197,11 +197,7 @@ impl LayerEnvDelta {
             let mut file_name = name.clone();
             file_name.push(".");
             file_name.push(behavior.file_suffix());
-            // In place, not through a temporary file: the lifecycle exports nothing from a
-            // build that fails or is killed, so a torn file here is never seen again.
-            let path = dir.join(file_name);
-            fs::write(&path, value.as_encoded_bytes())
-                .map_err(|error| at_path(Operation::Write, &path, error))?;
+            write(dir.join(file_name), value.as_encoded_bytes())?;
         }
         Ok(())
     }

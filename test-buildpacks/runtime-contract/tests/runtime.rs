@@ -51,11 +51,17 @@ impl Lifecycle {
         }
 
         // Packaged as libcnb-cargo does: the binary is bin/build, bin/detect links to it.
-        fs::copy(
-            env!("CARGO_BIN_EXE_runtime-contract"),
-            buildpack_dir.join("bin/build"),
-        )
-        .unwrap();
+        // bin/build is a hard link to the compiled binary (a symbolic link if the temporary
+        // directory is on another file system), never a copy: the tests run in parallel
+        // threads, and a copy's file descriptor, open for writing, can be inherited by a
+        // process another test forks at that moment, which makes running bin/build fail with
+        // "Text file busy" (ETXTBSY) until that process calls exec, so a loaded machine failed
+        // this suite now and then.
+        let binary = Path::new(env!("CARGO_BIN_EXE_runtime-contract"));
+        let build = buildpack_dir.join("bin/build");
+        if fs::hard_link(binary, &build).is_err() {
+            std::os::unix::fs::symlink(binary, &build).unwrap();
+        }
         std::os::unix::fs::symlink("build", buildpack_dir.join("bin/detect")).unwrap();
         fs::write(buildpack_dir.join("buildpack.toml"), BUILDPACK_TOML).unwrap();
 

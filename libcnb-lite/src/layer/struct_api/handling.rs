@@ -1,15 +1,16 @@
-//! The struct API's handling of a layer (reference §2.4), on the layer store.
+//! The struct API's handling of a layer, on the layer store: upstream libcnb's
+//! `src/layer/struct_api/handling.rs`, with its outcomes.
 //!
-//! Upstream's outcomes, with two fixes: `ReplaceMetadata` is checked in memory and written
-//! together with the types, instead of written and handled again (which recursed forever when
-//! the replacement didn't read back), and a kept layer's `<layer>.toml` is read once and written
-//! at most once.
+//! Two things differ. `ReplaceMetadata` is checked in memory and written together with the
+//! types, instead of being written and the layer handled again (which recursed forever when the
+//! replacement didn't read back). And a kept layer's `<layer>.toml` is read once and written
+//! once, where upstream reads it twice.
 
 use crate::Buildpack;
 use crate::generic::GenericMetadata;
 use crate::layer::error::LayerError;
 use crate::layer::metadata::{self, Migration, Restored};
-use crate::layer::store::{LayerFiles, StaleSboms};
+use crate::layer::store::LayerFiles;
 use crate::layer::struct_api::{
     EmptyLayerCause, InspectRestoredAction, IntoAction, InvalidMetadataAction, LayerRef, LayerState,
 };
@@ -35,7 +36,7 @@ where
     RA: IntoAction<InspectRestoredAction, RAC, B::Error>,
 {
     let files = LayerFiles::new(layers_dir, layer_name);
-    let restored = metadata::restore(&files, StaleSboms::Remove, |generic| {
+    let restored = metadata::restore(&files, |generic| {
         match invalid_metadata(generic)
             .into_action()
             .map_err(crate::Error::BuildpackError)?
@@ -80,7 +81,7 @@ where
                 metadata: layer.content.metadata,
             };
             files
-                .write_content_metadata(&content, layer.text.as_deref())
+                .write_content_metadata(&content)
                 .map_err(LayerError::from)?;
             Ok(LayerRef::new(
                 files,
@@ -119,7 +120,7 @@ where
         metadata: GenericMetadata::None,
     };
     files
-        .write_content_metadata(&content, None)
+        .write_content_metadata(&content)
         .map_err(LayerError::from)?;
     Ok(LayerRef::new(
         files,
@@ -294,14 +295,21 @@ mod tests {
         )
         .unwrap_err();
 
+        // Upstream's variant, holding the parser's error.
+        match &error {
+            Error::LayerError(LayerError::CouldNotReadGenericLayerMetadata(
+                TomlFileError::TomlDeserializationError(toml_error),
+            )) => assert_eq!(toml_error.span(), Some(6..6)),
+            other => panic!("{other:?}"),
+        }
         assert!(
-            matches!(
-                error,
-                Error::LayerError(LayerError::ReadLayerError(
-                    ReadLayerError::LayerContentMetadataParseError { .. }
-                ))
+            error.to_string().starts_with(
+                "couldn't parse a layer's content metadata (`<layer>.toml`): it must be TOML \
+                 with only a `[types]` table (launch, build and cache booleans) and a \
+                 `[metadata]` table; fix the file or delete the layer: TOML parse error at line \
+                 1, column 7"
             ),
-            "{error:?}"
+            "{error}"
         );
         assert_eq!(toml_of(temp_dir.path()), "[types\nlaunch = true\n");
         assert_eq!(read(&temp_dir.path().join("cache/content")), "restored");
@@ -422,13 +430,11 @@ mod tests {
                     _,
                 )),
             ) => {
-                assert!(
-                    error.to_string().starts_with(
-                        "the metadata returned by `ReplaceMetadata` for layer `cache` doesn't \
-                         deserialize as the layer's metadata type; make the type's `Serialize` \
-                         and `Deserialize` agree: "
-                    ),
-                    "{error}"
+                assert_eq!(
+                    error.to_string(),
+                    "a layer's metadata doesn't deserialize as the layer's metadata type once \
+                     serialized; make the type's `Serialize` and `Deserialize` agree: missing \
+                     field `required`"
                 );
             }
             other => panic!("{other:?}"),
@@ -556,13 +562,11 @@ mod tests {
             ),
             "{error:?}"
         );
-        assert_eq!(
-            error.to_string(),
-            format!(
-                "the metadata of layer `cache` in {} is an integer, not a table, so it can't be \
-                 passed to the invalid-metadata callback; fix the file or delete the layer",
-                temp_dir.path().join("cache.toml").display()
-            )
+        assert!(
+            error
+                .to_string()
+                .ends_with("invalid type: integer `5`, expected a map"),
+            "{error}"
         );
 
         // A metadata type that is an integer reads it, as upstream does.

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 ///
 /// Write files into [`path`](Self::path) with ordinary file-system code, and use the methods to
 /// write what the CNB spec keeps outside the contents: metadata, environment, SBOMs and exec.d
-/// programs. Every file is written atomically.
+/// programs. Files are written in place, as upstream libcnb writes them.
 ///
 /// # Examples
 ///
@@ -117,7 +117,7 @@ where
             metadata,
         };
         self.files()
-            .write_content_metadata(&content, None)
+            .write_content_metadata(&content)
             .map_err(|error| LayerError::from(error).into())
     }
 
@@ -241,7 +241,7 @@ mod tests {
     }
 
     #[test]
-    fn write_metadata_errors_name_the_layer() {
+    fn write_metadata_errors_say_what_to_do() {
         let temp_dir = tempfile::tempdir().unwrap();
         let layer = context(temp_dir.path())
             .uncached_layer(
@@ -266,8 +266,8 @@ mod tests {
         );
         assert!(
             error.to_string().starts_with(
-                "couldn't serialize the metadata of layer `l` as TOML; use a struct or a map with \
-             string keys, and no `None` inside arrays: "
+                "couldn't serialize a layer's metadata as TOML; use a struct or a map with \
+                 string keys, and no `None` inside arrays: "
             ),
             "{error}"
         );

@@ -1,5 +1,6 @@
-//! The trait API's handling of a layer (reference §3.2): an adapter that calls a [`Layer`]'s
-//! methods and does the file-system work with the layer store, like the struct API.
+//! The trait API's handling of a layer: an adapter that calls a [`Layer`]'s methods as upstream
+//! libcnb's `src/layer/trait_api/handling.rs` does, and does the file-system work with the
+//! layer store, like the struct API.
 //!
 //! Upstream's outcomes, with the struct API's fixes: a `ReplaceMetadata` migration is checked in
 //! memory instead of written and handled again (no endless recursion), `Keep` writes only
@@ -16,9 +17,9 @@
 
 use crate::Buildpack;
 use crate::build::BuildContext;
-use crate::layer::error::{LayerError, ReadBack};
+use crate::layer::error::LayerError;
 use crate::layer::metadata::{self, Migration, Restored};
-use crate::layer::store::{LayerFiles, StaleSboms};
+use crate::layer::store::LayerFiles;
 use crate::layer::trait_api::{
     ExistingLayerStrategy, Layer, LayerData, LayerResult, MetadataMigration,
 };
@@ -36,8 +37,7 @@ pub(crate) fn handle_layer<L: Layer>(
     mut layer: L,
 ) -> HandleResult<L> {
     let files = LayerFiles::new(&context.layers_dir, layer_name);
-    // An absent layer is created, and its SBOMs are replaced then (stale ones go, api.md item 8).
-    let restored = metadata::restore(&files, StaleSboms::Replaced, |generic| {
+    let restored = metadata::restore(&files, |generic| {
         match layer
             .migrate_incompatible_metadata(context, generic)
             .map_err(crate::Error::BuildpackError)?
@@ -87,8 +87,6 @@ pub(crate) fn handle_layer<L: Layer>(
                 files,
                 layer.types(),
                 &layer_data.content_metadata.metadata,
-                stored.text.as_deref(),
-                ReadBack::KeptMetadata,
             )?;
             Ok(LayerData {
                 content_metadata,
@@ -119,12 +117,16 @@ fn write_layer_result<L: Layer>(
     types: LayerTypes,
     result: LayerResult<L::Metadata>,
 ) -> HandleResult<L> {
-    let content_metadata =
-        write_content_metadata::<L>(files, types, &result.metadata, None, ReadBack::LayerResult)?;
+    let content_metadata = write_content_metadata::<L>(files, types, &result.metadata)?;
     files
         .write_env(&result.env.unwrap_or_default())
         .map_err(LayerError::from)?;
-    files.replace_sboms_and_exec_d_programs(&result.sboms, &result.exec_d_programs)?;
+    files
+        .replace_sboms(&result.sboms)
+        .map_err(LayerError::from)?;
+    files
+        .replace_exec_d_programs(&result.exec_d_programs)
+        .map_err(LayerError::from)?;
 
     Ok(LayerData {
         name: files.name().clone(),
@@ -135,23 +137,20 @@ fn write_layer_result<L: Layer>(
     })
 }
 
-/// Writes `<layer>.toml` with `types` and the metadata as `L::Metadata` serializes it (unless
-/// `on_disk` holds these bytes already), and returns it as upstream reads it back after the
-/// write. The metadata must deserialize again: upstream's read fails otherwise, which is
-/// checked in memory before anything is written, failing with `read_back`'s error.
+/// Writes `<layer>.toml` with `types` and the metadata as `L::Metadata` serializes it, and
+/// returns it as upstream reads it back after the write. The metadata must deserialize again:
+/// upstream's read fails otherwise, which is checked in memory before anything is written.
 fn write_content_metadata<L: Layer>(
     files: LayerFiles<'_>,
     types: LayerTypes,
     metadata: &L::Metadata,
-    on_disk: Option<&str>,
-    read_back: ReadBack,
 ) -> Result<LayerContentMetadata<L::Metadata>, LayerError> {
-    let (_, as_read) = metadata::round_trip(&files, metadata, read_back)?;
+    let (_, as_read) = metadata::round_trip(metadata)?;
     let content = LayerContentMetadata {
         types: Some(types),
         metadata,
     };
-    files.write_content_metadata(&content, on_disk)?;
+    files.write_content_metadata(&content)?;
     Ok(LayerContentMetadata {
         types: Some(types),
         metadata: as_read,
@@ -174,6 +173,7 @@ mod tests {
     };
     use crate::layer_env::{LayerEnv, ModificationBehavior, Scope};
     use crate::sbom::Sbom;
+    use crate::toml_file::TomlFileError;
     use libcnb_lite_data::layer_content_metadata::LayerTypes;
     use serde::{Deserialize, Serialize};
     use std::cell::RefCell;
@@ -449,7 +449,8 @@ mod tests {
             toml_of(temp_dir.path()),
             format!("{}\n[metadata]\nversion = \"1.0.0\"\n", all_types())
         );
-        // The process env, which upstream can't read (api.md item 6), and the SBOM stay.
+        // The process env (`env.launch/<process>/`, where upstream's read fails with "Is a
+        // directory") and the SBOM stay.
         let web = data.env.apply_to_empty(Scope::Process(String::from("web")));
         assert_eq!(
             web.get("PORT").map(|value| value.to_str()),
@@ -617,11 +618,13 @@ mod tests {
         )
         .unwrap_err();
 
+        // The struct API's variant (upstream's trait API returns
+        // `ReadLayerError::LayerContentMetadataParseError`).
         assert!(
             matches!(
                 error,
-                Error::LayerError(LayerError::ReadLayerError(
-                    ReadLayerError::LayerContentMetadataParseError { .. }
+                Error::LayerError(LayerError::CouldNotReadGenericLayerMetadata(
+                    TomlFileError::TomlDeserializationError(_)
                 ))
             ),
             "{error:?}"
@@ -755,8 +758,8 @@ mod tests {
         );
         assert!(
             error.to_string().starts_with(
-                "the metadata of layer `test`, kept with `ExistingLayerStrategy::Keep`, doesn't \
-                 deserialize as the layer's metadata type once serialized; "
+                "a layer's metadata doesn't deserialize as the layer's metadata type once \
+                 serialized; "
             ),
             "{error}"
         );
@@ -811,9 +814,7 @@ mod tests {
             "{error:?}"
         );
         assert!(
-            error.to_string().starts_with(
-                "the metadata returned by `ReplaceMetadata` for layer `test` doesn't deserialize"
-            ),
+            error.to_string().ends_with("missing field `required`"),
             "{error}"
         );
         assert_eq!(toml_of(temp_dir.path()), "[metadata]\nold = 1\n");
@@ -831,9 +832,7 @@ mod tests {
             "{error:?}"
         );
         assert!(
-            error.to_string().starts_with(
-                "the metadata of the `LayerResult` for layer `new` doesn't deserialize"
-            ),
+            error.to_string().ends_with("missing field `required`"),
             "{error}"
         );
     }
