@@ -38,8 +38,13 @@ fi
 
 # `nm` prints "<address> <type> <name>"; T/t/W/w are (weak) text symbols. The demangled names
 # end in a `::h<hash>` disambiguator, which is dropped.
-violations=$(nm --defined-only --demangle "${objects[@]}" 2>/dev/null \
-    | awk '$2 ~ /^[TtWw]$/ { $1 = ""; $2 = ""; sub(/^  /, ""); print }' \
+# A failing `nm` must fail the check, not make it pass with an empty symbol list.
+nm --defined-only --demangle "${objects[@]}" >"$work/symbols.txt" 2>"$work/nm-errors.txt" || {
+    echo "check-inline: nm failed on $rlib:" >&2
+    cat "$work/nm-errors.txt" >&2
+    exit 1
+}
+violations=$(awk '$2 ~ /^[TtWw]$/ { $1 = ""; $2 = ""; sub(/^  /, ""); print }' "$work/symbols.txt" \
     | sed -E 's/::h[0-9a-f]{16}$//' \
     | grep -E 'libcnb_lite::(layer|layer_env|layer_set)::' \
     | grep -Ev ' as core::(fmt::(Display|Debug)|error::Error)>::|serde(_core)?::de::Visitor>::' \
