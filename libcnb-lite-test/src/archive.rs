@@ -41,7 +41,8 @@ pub(crate) struct Owner {
 pub struct DiffId(String);
 
 impl DiffId {
-    fn from_hasher(hasher: Sha256) -> Self {
+    /// The digest a finished hasher computed.
+    pub(crate) fn from_hasher(hasher: Sha256) -> Self {
         use std::fmt::Write as _;
         let mut text = String::from("sha256:");
         for byte in hasher.finalize() {
@@ -65,6 +66,12 @@ impl DiffId {
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The 64 hex digits, without `sha256:`: the file name of a blob in an OCI layout.
+    #[must_use]
+    pub(crate) fn hex(&self) -> &str {
+        &self.0[7..]
     }
 
     /// The first 12 hex digits, as `docker images` shows them.

@@ -3,7 +3,7 @@
 //! complete. Blobs of a run image are read back with their digest and size checked.
 
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -12,30 +12,10 @@ use sha2::{Digest as _, Sha256};
 
 use super::ImageError;
 use super::spec::Descriptor;
+use crate::archive::DiffId;
 
 /// The write buffer between a blob's producer and its file.
 const BUFFER_SIZE: usize = 1 << 20;
-
-/// `sha256:<hex>` of a finished hasher.
-pub(crate) fn digest_of(hasher: Sha256) -> String {
-    use std::fmt::Write as _;
-    let mut text = String::from("sha256:");
-    for byte in hasher.finalize() {
-        let _ = write!(text, "{byte:02x}");
-    }
-    text
-}
-
-/// The hex part of a `sha256:<64 lowercase hex>` digest; anything else (another algorithm,
-/// a path) is `None`, so a digest can never name a file outside `blobs/sha256`.
-pub(crate) fn sha256_hex(digest: &str) -> Option<&str> {
-    let hex = digest.strip_prefix("sha256:")?;
-    (hex.len() == 64
-        && hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-    .then_some(hex)
-}
 
 /// `<layout>/blobs/sha256` of the image being written.
 #[derive(Debug)]
@@ -131,8 +111,8 @@ impl BlobWriter {
         temp.as_file()
             .set_permissions(fs::Permissions::from_mode(0o644))
             .map_err(write_error)?;
-        let digest = digest_of(self.hasher);
-        let target = self.dir.join(&digest["sha256:".len()..]);
+        let digest = DiffId::from_hasher(self.hasher);
+        let target = self.dir.join(digest.hex());
         // The same content may already be there (two identical layers): keep it.
         if !target.exists() {
             temp.persist(&target)
@@ -140,7 +120,7 @@ impl BlobWriter {
         }
         Ok(Descriptor {
             media_type: media_type.to_owned(),
-            digest,
+            digest: digest.to_string(),
             size: self.size,
             annotations: std::collections::BTreeMap::new(),
         })
@@ -166,11 +146,12 @@ impl Write for BlobWriter {
 
 /// The file of blob `digest` in the layout at `layout`, or an error naming the digest.
 pub(crate) fn blob_path(layout: &Path, digest: &str) -> Result<PathBuf, ImageError> {
-    let hex = sha256_hex(digest).ok_or_else(|| ImageError::RunImage {
+    // Only `sha256:<64 lowercase hex>`: a digest can never name a file outside `blobs/sha256`.
+    let digest = DiffId::parse(digest).ok_or_else(|| ImageError::RunImage {
         path: layout.to_path_buf(),
         problem: format!("names a blob {digest:?} that is not a sha256 digest"),
     })?;
-    Ok(layout.join("blobs").join("sha256").join(hex))
+    Ok(layout.join("blobs").join("sha256").join(digest.hex()))
 }
 
 /// Reads a (small) blob of a run image, checking its size and digest.
@@ -182,7 +163,12 @@ pub(crate) fn read_verified(layout: &Path, descriptor: &Descriptor) -> Result<Ve
     })?;
     let mut hasher = Sha256::new();
     hasher.update(&bytes);
-    check(&path, descriptor, &digest_of(hasher), bytes.len() as u64)?;
+    check(
+        &path,
+        descriptor,
+        &DiffId::from_hasher(hasher),
+        bytes.len() as u64,
+    )?;
     Ok(bytes)
 }
 
@@ -198,32 +184,33 @@ pub(crate) fn copy_verified(
         source,
     })?;
     let mut writer = blobs.writer()?;
-    let mut buffer = vec![0; 64 * 1024];
-    loop {
-        let read = file
-            .read(&mut buffer)
-            .map_err(|source| ImageError::RunImageIo {
-                path: path.clone(),
-                source,
-            })?;
-        if read == 0 {
-            break;
-        }
-        writer
-            .write_all(&buffer[..read])
-            .map_err(|source| ImageError::Write {
+    io::copy(&mut file, &mut writer).map_err(|source| {
+        // Tells a full disk (the new blob) from an unreadable run image blob.
+        if writer.write_failed() {
+            ImageError::Write {
                 path: writer.path().to_path_buf(),
                 source,
-            })?;
-    }
+            }
+        } else {
+            ImageError::RunImageIo {
+                path: path.clone(),
+                source,
+            }
+        }
+    })?;
     let hasher = writer.hasher.clone();
-    check(&path, descriptor, &digest_of(hasher), writer.size)?;
+    check(&path, descriptor, &DiffId::from_hasher(hasher), writer.size)?;
     writer.finish(&descriptor.media_type)?;
     Ok(())
 }
 
-fn check(path: &Path, descriptor: &Descriptor, digest: &str, size: u64) -> Result<(), ImageError> {
-    if digest != descriptor.digest || size != descriptor.size {
+fn check(
+    path: &Path,
+    descriptor: &Descriptor,
+    digest: &DiffId,
+    size: u64,
+) -> Result<(), ImageError> {
+    if digest.as_str() != descriptor.digest || size != descriptor.size {
         return Err(ImageError::RunImage {
             path: path.to_path_buf(),
             problem: format!(
