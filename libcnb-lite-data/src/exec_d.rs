@@ -175,9 +175,10 @@ mod tests {
         }
         let error = "".parse::<ExecDProgramOutputKey>().unwrap_err();
         assert_eq!(error.rule(), Some(ExecDProgramOutputKeyRule::Empty));
+        assert_eq!(error.to_string(), "Invalid Value: ");
         assert_eq!(
-            error.to_string(),
-            "invalid exec.d output key ``: an exec.d output key must not be empty"
+            error.rule().unwrap().to_string(),
+            "an exec.d output key must not be empty"
         );
     }
 

@@ -486,13 +486,16 @@ mod tests {
         }
         let error = "".parse::<ProcessType>().unwrap_err();
         assert_eq!(error.rule(), Some(ProcessTypeRule::Empty));
+        assert_eq!(error.to_string(), "Invalid Value: ");
         assert_eq!(
-            error.to_string(),
-            "invalid process type ``: a process type must not be empty"
+            error.rule().unwrap().to_string(),
+            "a process type must not be empty"
         );
+        let error = "a b".parse::<ProcessType>().unwrap_err();
+        assert_eq!(error.to_string(), "Invalid Value: a b");
         assert_eq!(
-            "a b".parse::<ProcessType>().unwrap_err().to_string(),
-            "invalid process type `a b`: a process type may only contain ASCII letters and digits, `.`, `_` and `-`"
+            error.rule().unwrap().to_string(),
+            "a process type may only contain ASCII letters and digits, `.`, `_` and `-`"
         );
     }
 

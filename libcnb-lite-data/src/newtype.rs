@@ -100,10 +100,12 @@ macro_rules! validated_name {
         ///
         /// Its shape is upstream libcnb-data's, so code that matches or constructs
         #[doc = concat!("`", stringify!($error), "::InvalidValue(value)` compiles against either.")]
-        /// The message names the rule that the value broke, which
+        /// Its message is upstream's, `Invalid Value: <value>`. The rule that the value broke
+        /// is a value of its own:
         #[doc = concat!("[`", stringify!($error), "::rule`]")]
-        /// returns, computed from the value by
-        #[doc = concat!("[`", stringify!($name), "::validate`].")]
+        /// returns it, computed from the value by
+        #[doc = concat!("[`", stringify!($name), "::validate`],")]
+        /// and it prints as a sentence saying what is allowed.
         #[derive(::thiserror::Error, Debug, Clone, Eq, PartialEq)]
         pub enum $error {
             /// The rejected string.
@@ -133,11 +135,8 @@ macro_rules! validated_name {
 
         impl ::std::fmt::Display for $error {
             fn fmt(&self, formatter: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                write!(formatter, "invalid {} `{}`", $what, self.value().escape_debug())?;
-                match self.rule() {
-                    Some(rule) => write!(formatter, ": {}", rule.message()),
-                    None => Ok(()),
-                }
+                // Upstream's text, byte for byte: buildpacks snapshot their error output.
+                write!(formatter, "Invalid Value: {}", self.value())
             }
         }
 

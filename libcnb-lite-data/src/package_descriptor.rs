@@ -4,12 +4,13 @@
 //! which says how to package a buildpack (and, for a composite buildpack, where its
 //! dependencies are).
 //!
-//! Upstream libcnb parses the URIs with the `uriparse` crate. libcnb-lite keeps them as
-//! `String`s with a small check (see [`PackageDescriptorDependency`]) so that this crate only
-//! depends on serde, toml and thiserror.
+//! The URIs are `uriparse` [`URIReference`]s, as upstream's are, so code written against
+//! upstream libcnb-data (`libcnb-package` calls `dependency.uri.scheme()`) compiles against
+//! this crate.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::path::PathBuf;
+pub use uriparse::URIReference;
 
 /// The contents of `package.toml`.
 ///
@@ -35,8 +36,9 @@ use std::path::PathBuf;
 /// os = "windows"
 /// "#)?;
 ///
-/// assert_eq!(descriptor.buildpack.uri, ".");
-/// assert_eq!(descriptor.dependencies[0].uri, "libcnb:heroku/jvm");
+/// assert_eq!(descriptor.buildpack.uri.to_string(), ".");
+/// assert_eq!(descriptor.dependencies[0].uri.scheme().map(|scheme| scheme.as_str()), Some("libcnb"));
+/// assert_eq!(descriptor.dependencies[0].uri.path().to_string(), "heroku/jvm");
 /// assert_eq!(descriptor.platform.os, PlatformOs::Windows);
 /// # Ok::<(), toml::de::Error>(())
 /// ```
@@ -59,9 +61,7 @@ pub struct PackageDescriptor {
 impl Default for PackageDescriptor {
     fn default() -> Self {
         Self {
-            buildpack: PackageDescriptorBuildpackReference {
-                uri: String::from("."),
-            },
+            buildpack: PackageDescriptorBuildpackReference { uri: current_dir() },
             dependencies: Vec::new(),
             platform: Platform::default(),
         }
@@ -74,15 +74,18 @@ impl Default for PackageDescriptor {
 pub struct PackageDescriptorBuildpackReference {
     /// A URL or path of an archive, or a path of a directory. A relative path is relative to
     /// `package.toml`.
-    #[serde(deserialize_with = "deserialize_uri")]
-    pub uri: String,
+    #[serde(
+        deserialize_with = "deserialize_uri_reference",
+        serialize_with = "serialize_uri_reference"
+    )]
+    pub uri: URIReference<'static>,
 }
 
 /// The error returned when a string is not a valid buildpack reference URI.
 #[derive(thiserror::Error, Debug, Clone, Eq, PartialEq)]
 pub enum PackageDescriptorBuildpackError {
-    /// The URI is empty or contains whitespace or control characters.
-    #[error("invalid buildpack uri `{}`: {URI_RULE}", .0.escape_debug())]
+    /// The string isn't an RFC 3986 URI reference.
+    #[error("Invalid URI: {0}")]
     InvalidUri(String),
 }
 
@@ -90,23 +93,13 @@ impl TryFrom<&str> for PackageDescriptorBuildpackReference {
     type Error = PackageDescriptorBuildpackError;
 
     fn try_from(value: &str) -> Result<Self, Self::Error> {
-        if is_valid_uri(value) {
-            Ok(Self {
-                uri: String::from(value),
-            })
-        } else {
-            Err(PackageDescriptorBuildpackError::InvalidUri(String::from(
-                value,
-            )))
-        }
+        parse_uri(value)
+            .map(|uri| Self { uri })
+            .ok_or_else(|| PackageDescriptorBuildpackError::InvalidUri(String::from(value)))
     }
 }
 
-/// A dependency of a composite buildpack: `[[dependencies]] uri`.
-///
-/// Upstream parses the URI as an RFC 3986 URI reference. Here it is a `String` that must be
-/// non-empty and free of whitespace and control characters, which rules out the mistakes that
-/// matter (an empty value, stray spaces or line breaks) without a URI parser.
+/// A dependency of a composite buildpack: `[[dependencies]] uri`, an RFC 3986 URI reference.
 ///
 /// # Examples
 ///
@@ -114,7 +107,7 @@ impl TryFrom<&str> for PackageDescriptorBuildpackReference {
 /// use libcnb_lite_data::package_descriptor::PackageDescriptorDependency;
 ///
 /// let dependency = PackageDescriptorDependency::try_from("libcnb:heroku/jvm")?;
-/// assert_eq!(dependency.uri, "libcnb:heroku/jvm");
+/// assert_eq!(dependency.uri.to_string(), "libcnb:heroku/jvm");
 /// assert!(PackageDescriptorDependency::try_from("has space").is_err());
 /// # Ok::<(), libcnb_lite_data::package_descriptor::PackageDescriptorDependencyError>(())
 /// ```
@@ -123,15 +116,18 @@ impl TryFrom<&str> for PackageDescriptorBuildpackReference {
 pub struct PackageDescriptorDependency {
     /// A URL or path of an archive, a packaged buildpack (`.cnb` file) or a directory, or a
     /// `docker://` image reference. A relative path is relative to `package.toml`.
-    #[serde(deserialize_with = "deserialize_uri")]
-    pub uri: String,
+    #[serde(
+        deserialize_with = "deserialize_uri_reference",
+        serialize_with = "serialize_uri_reference"
+    )]
+    pub uri: URIReference<'static>,
 }
 
 /// The error returned when a string is not a valid dependency URI.
 #[derive(thiserror::Error, Debug, Clone, Eq, PartialEq)]
 pub enum PackageDescriptorDependencyError {
-    /// The URI is empty or contains whitespace or control characters.
-    #[error("invalid dependency uri `{}`: {URI_RULE}", .0.escape_debug())]
+    /// The string isn't an RFC 3986 URI reference.
+    #[error("Invalid URI: {0}")]
     InvalidUri(String),
 }
 
@@ -147,15 +143,9 @@ impl TryFrom<&str> for PackageDescriptorDependency {
     type Error = PackageDescriptorDependencyError;
 
     fn try_from(value: &str) -> Result<Self, Self::Error> {
-        if is_valid_uri(value) {
-            Ok(Self {
-                uri: String::from(value),
-            })
-        } else {
-            Err(PackageDescriptorDependencyError::InvalidUri(String::from(
-                value,
-            )))
-        }
+        parse_uri(value)
+            .map(|uri| Self { uri })
+            .ok_or_else(|| PackageDescriptorDependencyError::InvalidUri(String::from(value)))
     }
 }
 
@@ -178,25 +168,34 @@ pub enum PlatformOs {
     Windows,
 }
 
-const URI_RULE: &str = "a uri must be non-empty and contain no whitespace or control characters";
-
-fn is_valid_uri(value: &str) -> bool {
-    !value.is_empty()
-        && !value
-            .chars()
-            .any(|character| character.is_whitespace() || character.is_control())
+/// The URI reference `.`.
+fn current_dir() -> URIReference<'static> {
+    // A constant that parses: this never panics.
+    parse_uri(".").expect("`.` is a valid URI reference")
 }
 
-fn deserialize_uri<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+fn parse_uri(value: &str) -> Option<URIReference<'static>> {
+    URIReference::try_from(value)
+        .ok()
+        .map(URIReference::into_owned)
+}
+
+// package.toml holds URIs as plain strings; uriparse's own serde support reads and writes a
+// table of URI parts, so both directions go through the string form.
+fn deserialize_uri_reference<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<URIReference<'static>, D::Error> {
     let value = String::deserialize(deserializer)?;
-    if is_valid_uri(&value) {
-        Ok(value)
-    } else {
-        Err(serde::de::Error::custom(format_args!(
-            "invalid uri `{}`: {URI_RULE}",
-            value.escape_debug()
-        )))
-    }
+    URIReference::try_from(value.as_str())
+        .map(URIReference::into_owned)
+        .map_err(serde::de::Error::custom)
+}
+
+fn serialize_uri_reference<S: Serializer>(
+    uri: &URIReference<'static>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(uri)
 }
 
 #[cfg(test)]
@@ -211,37 +210,37 @@ mod tests {
     }
 
     #[test]
-    fn uri_check() {
+    fn uris_are_uri_references() {
         for valid in [
             ".",
-            " ../relative/path".trim(),
+            "../relative/path",
             "/absolute/path",
             "libcnb:buildpack-id",
             "docker://docker.io/heroku/example:1.2.3",
         ] {
-            assert!(
-                PackageDescriptorDependency::try_from(valid).is_ok(),
-                "{valid}"
-            );
+            let dependency = PackageDescriptorDependency::try_from(valid).unwrap();
+            assert_eq!(dependency.uri.to_string(), valid);
         }
         assert_eq!(
             PackageDescriptorDependency::try_from("a b")
                 .unwrap_err()
                 .to_string(),
-            "invalid dependency uri `a b`: a uri must be non-empty and contain no whitespace or control characters"
+            "Invalid URI: a b"
         );
         assert_eq!(
-            PackageDescriptorBuildpackReference::try_from("").unwrap_err(),
-            PackageDescriptorBuildpackError::InvalidUri(String::new())
+            PackageDescriptorBuildpackReference::try_from("a b").unwrap_err(),
+            PackageDescriptorBuildpackError::InvalidUri(String::from("a b"))
         );
         assert_eq!(
             PackageDescriptorDependency::try_from(PathBuf::from("../x"))
                 .unwrap()
-                .uri,
+                .uri
+                .to_string(),
             "../x"
         );
-        let error = toml::from_str::<PackageDescriptor>("[buildpack]\nuri = \"\"").unwrap_err();
-        assert!(error.to_string().contains("invalid uri ``"), "{error}");
+        assert_eq!(PackageDescriptor::default().buildpack.uri.to_string(), ".");
+        let error = toml::from_str::<PackageDescriptor>("[buildpack]\nuri = \"a b\"").unwrap_err();
+        assert!(error.to_string().contains("invalid"), "{error}");
     }
 
     #[test]

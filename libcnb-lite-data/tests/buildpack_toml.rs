@@ -390,10 +390,18 @@ fn rejects_bad_buildpack_ids() {
         ("", "a buildpack id must not be empty"),
     ] {
         let error = component_error(&MINIMAL_HEADER.replace("foo/bar", id));
+        // Upstream's message; the rule is the parse error's.
         assert!(
-            error.contains(&format!("invalid buildpack id `{id}`: {rule}")),
+            error.contains(&format!("Invalid Value: {id}")),
             "{id}: {error}"
         );
+        let rule_text = id
+            .parse::<libcnb_lite_data::buildpack::BuildpackId>()
+            .unwrap_err()
+            .rule()
+            .unwrap()
+            .to_string();
+        assert!(rule_text.starts_with(rule), "{id}: {rule_text}");
     }
 }
 

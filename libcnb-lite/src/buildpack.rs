@@ -78,14 +78,12 @@ pub trait Buildpack {
     /// Called with any error from [`detect`](Self::detect), [`build`](Self::build) or the
     /// framework, before the process exits with status 1.
     ///
-    /// The default prints the error to stderr, framed as upstream libcnb does. Unlike
-    /// upstream, which prints the `Debug` form, it prints the message, which names the file or
-    /// environment variable at fault (`couldn't determine the target OS: CNB_TARGET_OS is not
-    /// set ...`); a [`BuildpackError`](crate::Error::BuildpackError) still shows the buildpack
-    /// error's `Debug` form.
+    /// The default prints the error's `Debug` form to stderr, framed as upstream libcnb does
+    /// (`Unhandled error:`, `> {error:?}`, `Buildpack will exit!`). The `Debug` form of an I/O
+    /// error libcnb-lite built includes the path it happened on.
     fn on_error(&self, error: crate::Error<Self::Error>) {
         eprintln!("Unhandled error:");
-        eprintln!("> {error}");
+        eprintln!("> {error:?}");
         eprintln!("Buildpack will exit!");
     }
 }

@@ -1,10 +1,10 @@
 //! The framework's error type.
 
 use crate::layer::LayerError;
+use crate::path_error::PathError;
 use crate::toml_file::TomlFileError;
 use libcnb_lite_data::launch::ProcessTypeError;
 use std::env::VarError;
-use std::fmt::{self, Debug, Display};
 use std::io;
 
 /// A [`Result`](std::result::Result) whose error is [`Error<E>`].
@@ -13,10 +13,11 @@ pub type Result<T, E> = std::result::Result<T, Error<E>>;
 /// An error raised while running a buildpack: either by the framework or, wrapped in
 /// [`Error::BuildpackError`], by the buildpack itself.
 ///
-/// The variants are upstream libcnb's, in the same order. Messages name the layer, file or
-/// environment variable they are about; those that wrap another error include its text, so
-/// [`source`](std::error::Error::source) is `None`: error reporters don't print the same text
-/// twice.
+/// The variants, their fields and their messages are upstream libcnb's, byte for byte:
+/// buildpacks match on them and snapshot their text. What upstream's messages leave out is
+/// still there as values: [`Error::path_error`] returns the file or directory an I/O error
+/// happened on (and the layer), and [`source`](std::error::Error::source) chains lead to it
+/// too.
 ///
 /// # Examples
 ///
@@ -27,121 +28,151 @@ pub type Result<T, E> = std::result::Result<T, Error<E>>;
 ///     Error::CannotDetermineTargetOs(std::env::VarError::NotPresent);
 /// assert_eq!(
 ///     error.to_string(),
-///     "couldn't determine the target OS: CNB_TARGET_OS is not set \
-///      (the lifecycle sets it for Buildpack API 0.10 and newer)"
+///     "Couldn't determine target os: environment variable not found"
 /// );
 /// ```
 #[derive(thiserror::Error, Debug)]
 pub enum Error<E> {
-    /// Handling a layer failed. The message is the layer error's, which includes the I/O or
-    /// TOML error at its root.
-    #[error("{0}")]
-    LayerError(LayerError),
+    /// Handling a layer failed.
+    #[error("Layer error: {0}")]
+    LayerError(#[from] LayerError),
 
-    /// A process type couldn't be parsed. The message is the process type error's, which
-    /// already says "invalid process type".
-    #[error("{0}")]
-    ProcessTypeError(ProcessTypeError),
+    /// A process type couldn't be parsed.
+    #[error("Process type error: {0}")]
+    ProcessTypeError(#[from] ProcessTypeError),
 
     /// The current directory, which is the app directory, couldn't be read.
-    #[error("couldn't determine the app directory (the working directory): {0}")]
+    #[error("Couldn't determine app directory: {0}")]
     CannotDetermineAppDirectory(io::Error),
 
     /// `CNB_BUILDPACK_DIR` is unset or not UTF-8.
-    #[error("couldn't determine the buildpack directory: {}", VarProblem("CNB_BUILDPACK_DIR", .0))]
+    #[error("Couldn't determine buildpack directory: {0}")]
     CannotDetermineBuildpackDirectory(VarError),
 
-    /// `CNB_TARGET_OS` is unset or not UTF-8.
-    #[error("couldn't determine the target OS: {}", VarProblem("CNB_TARGET_OS", .0))]
+    /// `CNB_TARGET_OS` is unset or not UTF-8 (the lifecycle sets it for Buildpack API 0.10 and
+    /// newer).
+    #[error("Couldn't determine target os: {0}")]
     CannotDetermineTargetOs(VarError),
 
-    /// `CNB_TARGET_ARCH` is unset or not UTF-8.
-    #[error("couldn't determine the target architecture: {}", VarProblem("CNB_TARGET_ARCH", .0))]
+    /// `CNB_TARGET_ARCH` is unset or not UTF-8 (the lifecycle sets it for Buildpack API 0.10
+    /// and newer).
+    #[error("Couldn't determine target arch: {0}")]
     CannotDetermineTargetArch(VarError),
 
     /// `CNB_TARGET_DISTRO_NAME` is unset or not UTF-8.
     #[error(
-        "couldn't determine the target distro name: {}; ensure the `io.buildpacks.base.distro.*` \
-         labels are set on the base image",
-        VarProblem("CNB_TARGET_DISTRO_NAME", .0)
+        "Couldn't determine target distro name: {0}. Ensure the `io.buildpacks.base.distro.*` Docker labels are set on the base image."
     )]
     CannotDetermineTargetDistroName(VarError),
 
     /// `CNB_TARGET_DISTRO_VERSION` is unset or not UTF-8.
     #[error(
-        "couldn't determine the target distro version: {}; ensure the `io.buildpacks.base.distro.*` \
-         labels are set on the base image",
-        VarProblem("CNB_TARGET_DISTRO_VERSION", .0)
+        "Couldn't determine target distro version: {0}. Ensure the `io.buildpacks.base.distro.*` Docker labels are set on the base image."
     )]
     CannotDetermineTargetDistroVersion(VarError),
 
     /// [`Platform::from_path`](crate::Platform::from_path) failed.
-    #[error("couldn't read the platform directory: {0}")]
+    #[error("Couldn't create platform from platform path: {0}")]
     CannotCreatePlatformFromPath(io::Error),
 
     /// The buildpack plan (the third argument of `bin/build`) couldn't be read.
-    #[error("couldn't read the buildpack plan: {0}")]
+    #[error("Couldn't read buildpack plan: {0}")]
     CannotReadBuildpackPlan(TomlFileError),
 
     /// `buildpack.toml` couldn't be read, or doesn't match the buildpack's `Metadata` type.
-    #[error("couldn't read buildpack.toml: {0}")]
+    #[error("Couldn't read buildpack.toml: {0}")]
     CannotReadBuildpackDescriptor(TomlFileError),
 
     /// `<layers>/store.toml` exists but couldn't be read.
-    #[error("couldn't read store.toml: {0}")]
+    #[error("Couldn't read store.toml: {0}")]
     CannotReadStore(TomlFileError),
 
     /// The build plan (the second argument of `bin/detect`) couldn't be written.
-    #[error("couldn't write the build plan: {0}")]
+    #[error("Couldn't write build plan: {0}")]
     CannotWriteBuildPlan(TomlFileError),
 
     /// `<layers>/launch.toml` couldn't be written.
-    #[error("couldn't write launch.toml: {0}")]
+    #[error("Couldn't write launch.toml: {0}")]
     CannotWriteLaunch(TomlFileError),
 
     /// `<layers>/store.toml` couldn't be written.
-    #[error("couldn't write store.toml: {0}")]
+    #[error("Couldn't write store.toml: {0}")]
     CannotWriteStore(TomlFileError),
 
     /// A `<layers>/build.sbom.*.json` file couldn't be written.
-    #[error("couldn't write build SBOM files: {0}")]
+    #[error("Couldn't write build SBOM files: {0}")]
     CannotWriteBuildSbom(io::Error),
 
     /// A `<layers>/launch.sbom.*.json` file couldn't be written.
-    #[error("couldn't write launch SBOM files: {0}")]
+    #[error("Couldn't write launch SBOM files: {0}")]
     CannotWriteLaunchSbom(io::Error),
 
-    /// The buildpack's own error.
-    #[error("buildpack error: {0:?}")]
+    /// The buildpack's own error, printed in its `Debug` form.
+    #[error("Buildpack error: {0:?}")]
     BuildpackError(E),
 }
 
-impl<E> From<LayerError> for Error<E> {
-    fn from(error: LayerError) -> Self {
-        Self::LayerError(error)
-    }
-}
-
-impl<E> From<ProcessTypeError> for Error<E> {
-    fn from(error: ProcessTypeError) -> Self {
-        Self::ProcessTypeError(error)
-    }
-}
-
-/// Formats why an environment variable couldn't be used, naming it.
-struct VarProblem<'a>(&'static str, &'a VarError);
-
-impl Display for VarProblem<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let VarProblem(name, error) = self;
-        match error {
-            VarError::NotPresent if name.starts_with("CNB_TARGET_") => write!(
-                f,
-                "{name} is not set (the lifecycle sets it for Buildpack API 0.10 and newer)"
-            ),
-            VarError::NotPresent => write!(f, "{name} is not set"),
-            VarError::NotUnicode(_) => write!(f, "{name} is not valid UTF-8"),
+impl<E> Error<E> {
+    /// The file or directory (and the layer) that the I/O error at the root of this error
+    /// happened on, when libcnb-lite knows it; upstream's message leaves it out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite::Error;
+    /// use libcnb_lite::data::layer_name;
+    /// use libcnb_lite::layer::UncachedLayerDefinition;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let temp_dir = tempfile::tempdir()?;
+    /// # let context = libcnb_lite::internals::doctest_build_context(temp_dir.path());
+    /// // A directory where the layer's `venv.toml` should be: reading the layer fails.
+    /// std::fs::create_dir(context.layers_dir.join("venv.toml"))?;
+    /// let error = context
+    ///     .uncached_layer(layer_name!("venv"), UncachedLayerDefinition { build: true, launch: true })
+    ///     .unwrap_err();
+    /// assert!(matches!(error, Error::LayerError(_)));
+    ///
+    /// // Upstream's text...
+    /// assert!(error.to_string().starts_with("Layer error: Unexpected I/O error while reading layer: "));
+    /// // ...and the path as a value.
+    /// let path_error = error.path_error().expect("libcnb-lite names the path");
+    /// assert_eq!(path_error.path(), context.layers_dir.join("venv.toml"));
+    /// assert_eq!(path_error.layer(), Some(&layer_name!("venv")));
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn path_error(&self) -> Option<&PathError> {
+        match self {
+            Self::LayerError(error) => error.path_error(),
+            Self::CannotDetermineAppDirectory(error)
+            | Self::CannotCreatePlatformFromPath(error)
+            | Self::CannotWriteBuildSbom(error)
+            | Self::CannotWriteLaunchSbom(error) => PathError::in_io_error(error),
+            Self::CannotReadBuildpackPlan(error)
+            | Self::CannotReadBuildpackDescriptor(error)
+            | Self::CannotReadStore(error)
+            | Self::CannotWriteBuildPlan(error)
+            | Self::CannotWriteLaunch(error)
+            | Self::CannotWriteStore(error) => error.path_error(),
+            Self::ProcessTypeError(_)
+            | Self::CannotDetermineBuildpackDirectory(_)
+            | Self::CannotDetermineTargetOs(_)
+            | Self::CannotDetermineTargetArch(_)
+            | Self::CannotDetermineTargetDistroName(_)
+            | Self::CannotDetermineTargetDistroVersion(_)
+            | Self::BuildpackError(_) => None,
         }
+    }
+}
+
+/// Lets `?` turn an [`anyhow::Error`] into a buildpack error, for buildpacks whose error type is
+/// `anyhow::Error` (the cargo feature `anyhow`, as upstream).
+#[cfg(feature = "anyhow")]
+impl From<anyhow::Error> for Error<anyhow::Error> {
+    fn from(error: anyhow::Error) -> Self {
+        Self::BuildpackError(error)
     }
 }
 
@@ -149,26 +180,26 @@ impl Display for VarProblem<'_> {
 mod tests {
     use super::*;
     use libcnb_lite_data::launch::ProcessType;
+    use std::error::Error as _;
     use std::ffi::OsString;
 
     type TestError = Error<String>;
 
     #[test]
-    fn env_var_messages_name_the_variable() {
+    fn env_var_messages_are_upstreams() {
         assert_eq!(
             TestError::CannotDetermineBuildpackDirectory(VarError::NotPresent).to_string(),
-            "couldn't determine the buildpack directory: CNB_BUILDPACK_DIR is not set"
+            "Couldn't determine buildpack directory: environment variable not found"
         );
         assert_eq!(
             TestError::CannotDetermineTargetArch(VarError::NotUnicode(OsString::from("x")))
                 .to_string(),
-            "couldn't determine the target architecture: CNB_TARGET_ARCH is not valid UTF-8"
+            "Couldn't determine target arch: environment variable was not valid unicode: \"x\""
         );
         assert_eq!(
             TestError::CannotDetermineTargetDistroVersion(VarError::NotPresent).to_string(),
-            "couldn't determine the target distro version: CNB_TARGET_DISTRO_VERSION is not set \
-             (the lifecycle sets it for Buildpack API 0.10 and newer); ensure the \
-             `io.buildpacks.base.distro.*` labels are set on the base image"
+            "Couldn't determine target distro version: environment variable not found. Ensure \
+             the `io.buildpacks.base.distro.*` Docker labels are set on the base image."
         );
     }
 
@@ -177,19 +208,22 @@ mod tests {
         let error = TestError::CannotWriteLaunchSbom(io::Error::other("disk full"));
         assert_eq!(
             error.to_string(),
-            "couldn't write launch SBOM files: disk full"
+            "Couldn't write launch SBOM files: disk full"
         );
-        assert!(std::error::Error::source(&error).is_none());
+        assert!(error.source().is_none());
 
         let error = TestError::CannotReadStore(TomlFileError::IoError(io::Error::other("boom")));
-        assert_eq!(error.to_string(), "couldn't read store.toml: boom");
+        assert_eq!(
+            error.to_string(),
+            "Couldn't read store.toml: I/O error while reading/writing TOML file: boom"
+        );
     }
 
     #[test]
-    fn layer_errors_print_their_cause_once() {
+    fn layer_errors_keep_upstreams_text_and_give_the_path_back() {
         let error = TestError::from(crate::layer::LayerError::from(
             crate::layer::DeleteLayerError::IoError(
-                crate::PathError::new(
+                PathError::new(
                     crate::PathOperation::Delete,
                     "/layers/bp/gems",
                     io::Error::other("disk on fire"),
@@ -200,19 +234,36 @@ mod tests {
         ));
         assert_eq!(
             error.to_string(),
-            "couldn't delete /layers/bp/gems of layer `gems`: disk on fire; the build user must \
-             own the layer's files and directories"
+            "Layer error: I/O error while deleting layer: disk on fire"
         );
-        assert!(std::error::Error::source(&error).is_none());
+        let path_error = error.path_error().unwrap();
+        assert_eq!(path_error.path(), std::path::Path::new("/layers/bp/gems"));
+        assert_eq!(
+            path_error.to_string(),
+            "couldn't delete /layers/bp/gems of layer `gems`: disk on fire"
+        );
+        // The chain reaches the path too: Error -> LayerError -> DeleteLayerError -> io::Error
+        // -> PathError.
+        let mut chain = Vec::new();
+        let mut next = error.source();
+        while let Some(source) = next {
+            chain.push(source.to_string());
+            next = source.source();
+        }
+        assert!(
+            chain.contains(&String::from(
+                "couldn't delete /layers/bp/gems of layer `gems`: disk on fire"
+            )),
+            "{chain:?}"
+        );
     }
 
     #[test]
-    fn process_type_message_says_invalid_process_type_once() {
+    fn process_type_message_is_upstreams() {
         let parse_error = "Jobs Queue".parse::<ProcessType>().unwrap_err();
         assert_eq!(
             TestError::from(parse_error).to_string(),
-            "invalid process type `Jobs Queue`: a process type may only contain ASCII letters \
-             and digits, `.`, `_` and `-`"
+            "Process type error: Invalid Value: Jobs Queue"
         );
     }
 
@@ -220,7 +271,7 @@ mod tests {
     fn buildpack_error_uses_debug_formatting() {
         assert_eq!(
             TestError::BuildpackError("oops".to_string()).to_string(),
-            "buildpack error: \"oops\""
+            "Buildpack error: \"oops\""
         );
     }
 }

@@ -87,13 +87,14 @@ pub(crate) fn read(path: &Path) -> io::Result<Vec<u8>> {
     }
 }
 
-/// Wraps `error` in a [`PathError`] naming `path`, keeping its [`io::ErrorKind`]:
-/// `couldn't read /platform/env/FOO: Permission denied (os error 13)`.
+/// Wraps `error` in a [`PathError`] naming `path`, keeping its [`io::ErrorKind`] and its
+/// message (`Permission denied (os error 13)`, as upstream's).
 ///
 /// Public signatures that mirror upstream libcnb return [`io::Error`] (for example
-/// `Platform::from_path` and `LayerEnv::write_to_layer_dir`); this keeps those signatures while
-/// the message says which file failed and [`PathError::in_io_error`] gives the path back. An
-/// error that already names a path is returned unchanged.
+/// `Platform::from_path` and `LayerEnv::write_to_layer_dir`); this keeps those signatures and
+/// upstream's messages while [`PathError::in_io_error`] gives the path back (`couldn't read
+/// /platform/env/FOO: Permission denied (os error 13)`). An error that already names a path is
+/// returned unchanged.
 pub(crate) fn at_path(operation: Operation, path: &Path, error: io::Error) -> io::Error {
     if PathError::in_io_error(&error).is_some() {
         return error;
@@ -101,8 +102,8 @@ pub(crate) fn at_path(operation: Operation, path: &Path, error: io::Error) -> io
     PathError::new(operation, path, error).into()
 }
 
-/// [`at_path`], also naming `layer`: `couldn't delete /layers/bp/gems of layer `gems`:
-/// Permission denied (os error 13)`.
+/// [`at_path`], also naming `layer` (the `PathError` prints `couldn't delete /layers/bp/gems of
+/// layer `gems`: Permission denied (os error 13)`).
 ///
 /// The layer errors keep upstream's `IoError(io::Error)` shape, so this is where they say which
 /// layer and file failed. An error that already names a path (from [`at_path`], such as the
@@ -113,19 +114,9 @@ pub(crate) fn in_layer(
     layer: &LayerName,
     error: io::Error,
 ) -> io::Error {
-    let kind = error.kind();
-    let path_error = if PathError::in_io_error(&error).is_some() {
-        match error
-            .into_inner()
-            .map(<dyn std::error::Error + Send + Sync>::downcast::<PathError>)
-        {
-            Some(Ok(path_error)) => *path_error,
-            // Not reached (checked above), but rebuilding an error beats panicking.
-            Some(Err(inner)) => return io::Error::new(kind, inner),
-            None => return io::Error::from(kind),
-        }
-    } else {
-        PathError::new(operation, path, error)
+    let path_error = match PathError::take_from_io_error(error) {
+        Ok(path_error) => path_error,
+        Err(error) => PathError::new(operation, path, error),
     };
     if path_error.layer().is_some() {
         return path_error.into();
@@ -182,11 +173,13 @@ mod tests {
         let path_error = PathError::in_io_error(&error).unwrap();
         assert_eq!(path_error.path(), path);
         assert_eq!(path_error.operation(), Operation::Write);
+        // The io::Error prints upstream's text; the PathError names the path.
+        assert_eq!(error.to_string(), "No such file or directory (os error 2)");
         assert!(
-            error
+            path_error
                 .to_string()
                 .starts_with(&format!("couldn't write {}: ", path.display())),
-            "{error}"
+            "{path_error}"
         );
     }
 
@@ -253,11 +246,12 @@ mod tests {
             io::Error::new(io::ErrorKind::PermissionDenied, "no"),
         );
         assert_eq!(error.kind(), io::ErrorKind::PermissionDenied);
+        assert_eq!(error.to_string(), "no");
+        let path_error = PathError::in_io_error(&error).unwrap();
         assert_eq!(
-            error.to_string(),
+            path_error.to_string(),
             "couldn't delete /layers/bp/gems of layer `gems`: no"
         );
-        let path_error = PathError::in_io_error(&error).unwrap();
         assert_eq!(path_error.layer(), Some(&layer));
         assert_eq!(path_error.path(), Path::new("/layers/bp/gems"));
 
@@ -276,11 +270,12 @@ mod tests {
         let other = LayerName::from_str("other").unwrap();
         let error = in_layer(Operation::Read, Path::new("/x"), &other, error);
         assert_eq!(error.kind(), io::ErrorKind::StorageFull);
+        let path_error = PathError::in_io_error(&error).unwrap();
         assert!(
-            error
+            path_error
                 .to_string()
                 .starts_with("couldn't write /layers/bp/gems/env/PATH of layer `gems`: "),
-            "{error}"
+            "{path_error}"
         );
         assert_eq!(
             PathError::in_io_error(&error).unwrap().layer(),
@@ -296,9 +291,10 @@ mod tests {
             io::Error::from(io::ErrorKind::NotFound),
         );
         let error = at_path(Operation::Write, Path::new("/b"), error);
+        let path_error = PathError::in_io_error(&error).unwrap();
         assert!(
-            error.to_string().starts_with("couldn't read /a: "),
-            "{error}"
+            path_error.to_string().starts_with("couldn't read /a: "),
+            "{path_error}"
         );
     }
 }

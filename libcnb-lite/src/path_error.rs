@@ -11,13 +11,16 @@ use std::path::{Path, PathBuf};
 /// `Platform::from_path`) or hold one in upstream's error variants
 /// (`ReadLayerError::IoError(io::Error)`, `TomlFileError::IoError(io::Error)`, ...). The
 /// `io::Error`s libcnb-lite builds carry a `PathError` inside, so the path is a value you can
-/// get back with [`PathError::in_io_error`], while the `io::Error` keeps its
-/// [`kind`](io::Error::kind) and its message names the path. A `PathError` converts into an
-/// `io::Error` the same way (`From`), like `walkdir::Error`.
+/// get back with [`PathError::in_io_error`] (or [`Error::path_error`](crate::Error::path_error)
+/// from the framework's error), while the `io::Error` keeps its [`kind`](io::Error::kind) and
+/// prints exactly what upstream's prints, the operating system's message
+/// (`Permission denied (os error 13)`): buildpacks snapshot their error output. The `PathError`
+/// is that `io::Error`'s [`source`](std::error::Error::source), so error reporters that print a
+/// whole chain show the path too.
 ///
-/// Its message is ``couldn't <operation> <path> of layer `<name>`: <the I/O error>`` (without
-/// the layer when there is none), and its [`source`](std::error::Error::source) is the
-/// underlying [`io::Error`].
+/// A `PathError`'s own message is ``couldn't <operation> <path> of layer `<name>`: <the I/O
+/// error>`` (without the layer when there is none), and its source is the underlying
+/// [`io::Error`].
 ///
 /// # Examples
 ///
@@ -89,9 +92,12 @@ impl PathError {
     /// );
     /// assert_eq!(error.to_string(), "couldn't read /platform/env/FOO: permission denied");
     ///
+    /// // As an `io::Error` it prints what the operating system said, and carries the path.
     /// let io_error = io::Error::from(error);
     /// assert_eq!(io_error.kind(), io::ErrorKind::PermissionDenied);
-    /// assert_eq!(io_error.to_string(), "couldn't read /platform/env/FOO: permission denied");
+    /// assert_eq!(io_error.to_string(), "permission denied");
+    /// let path_error = PathError::in_io_error(&io_error).expect("carries the PathError");
+    /// assert_eq!(path_error.to_string(), "couldn't read /platform/env/FOO: permission denied");
     /// ```
     #[must_use]
     pub fn new(operation: PathOperation, path: impl Into<PathBuf>, source: io::Error) -> Self {
@@ -135,7 +141,27 @@ impl PathError {
     /// ```
     #[must_use]
     pub fn in_io_error(error: &io::Error) -> Option<&Self> {
-        error.get_ref()?.downcast_ref::<Self>()
+        error
+            .get_ref()?
+            .downcast_ref::<InIoError>()
+            .map(|InIoError(path_error)| path_error)
+    }
+
+    /// The `PathError` inside `error`, taken out of it, or `error` unchanged if it holds none.
+    pub(crate) fn take_from_io_error(error: io::Error) -> Result<Self, io::Error> {
+        if Self::in_io_error(&error).is_none() {
+            return Err(error);
+        }
+        let kind = error.kind();
+        match error
+            .into_inner()
+            .map(<dyn std::error::Error + Send + Sync>::downcast::<InIoError>)
+        {
+            Some(Ok(carried)) => Ok(carried.0),
+            // Not reached (checked above), but rebuilding an error beats panicking.
+            Some(Err(inner)) => Err(io::Error::new(kind, inner)),
+            None => Err(io::Error::from(kind)),
+        }
     }
 
     /// What was being done.
@@ -192,10 +218,28 @@ impl std::error::Error for PathError {
     }
 }
 
-/// An [`io::Error`] of the same kind whose message and payload are the `PathError`.
+/// An [`io::Error`] of the same kind and message as the underlying one, that carries the
+/// `PathError` (see [`PathError::in_io_error`]) and has it as its source.
 impl From<PathError> for io::Error {
     fn from(error: PathError) -> Self {
-        Self::new(error.kind(), error)
+        Self::new(error.kind(), InIoError(error))
+    }
+}
+
+/// How a [`PathError`] travels inside an [`io::Error`]: printed as the underlying I/O error, as
+/// upstream's `io::Error`s print, with the `PathError` as the source.
+#[derive(Debug)]
+struct InIoError(PathError);
+
+impl fmt::Display for InIoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.source.fmt(f)
+    }
+}
+
+impl std::error::Error for InIoError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
     }
 }
 
@@ -250,12 +294,17 @@ mod tests {
         let io_error = io::Error::from(permission_denied());
 
         assert_eq!(io_error.kind(), io::ErrorKind::PermissionDenied);
-        assert_eq!(
-            io_error.to_string(),
-            "couldn't delete /layers/bp/gems of layer `gems`: permission denied"
-        );
+        // Upstream's io::Errors print the operating system's message alone.
+        assert_eq!(io_error.to_string(), "permission denied");
         let path_error = PathError::in_io_error(&io_error).unwrap();
         assert_eq!(path_error.path(), Path::new("/layers/bp/gems"));
+        assert_eq!(
+            io_error.source().unwrap().to_string(),
+            "couldn't delete /layers/bp/gems of layer `gems`: permission denied"
+        );
+        let path_error = PathError::take_from_io_error(io_error).unwrap();
+        assert_eq!(path_error.layer(), Some(&layer_name!("gems")));
+        assert!(PathError::take_from_io_error(io::Error::other("text")).is_err());
         assert!(PathError::in_io_error(&io::Error::from(io::ErrorKind::NotFound)).is_none());
         assert!(PathError::in_io_error(&io::Error::other("text")).is_none());
     }

@@ -137,12 +137,13 @@ mod tests {
         let error = read_platform_env(platform_dir.path()).unwrap_err();
 
         assert_eq!(error.kind(), io::ErrorKind::InvalidData);
+        let path_error = crate::PathError::in_io_error(&error).unwrap();
         assert!(
-            error.to_string().starts_with(&format!(
+            path_error.to_string().starts_with(&format!(
                 "couldn't read {}: ",
                 env_dir.join("BINARY").display()
             )),
-            "{error}"
+            "{path_error}"
         );
     }
 }

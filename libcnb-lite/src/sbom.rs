@@ -64,6 +64,22 @@ impl Sbom {
     }
 }
 
+/// An SBOM from a CycloneDX document, written as CycloneDX 1.3 JSON, as upstream does
+/// (the cargo feature `cyclonedx-bom`).
+#[cfg(feature = "cyclonedx-bom")]
+impl TryFrom<cyclonedx_bom::models::bom::Bom> for Sbom {
+    type Error = cyclonedx_bom::errors::JsonWriteError;
+
+    fn try_from(cyclonedx_bom: cyclonedx_bom::models::bom::Bom) -> Result<Self, Self::Error> {
+        let mut data = Vec::new();
+        cyclonedx_bom.output_as_json_v1_3(&mut data)?;
+        Ok(Self {
+            format: SbomFormat::CycloneDxJson,
+            data,
+        })
+    }
+}
+
 /// Writes each SBOM to `<directory>/<base_name>.sbom.<format>.json`, in place; a later SBOM of
 /// the same format wins. For the build and launch SBOMs of the runtime and for layer SBOMs.
 ///

@@ -7,43 +7,48 @@ use std::{fs, io, path::Path};
 
 /// An error from [`read_toml_file`] or [`write_toml_file`].
 ///
-/// The variants are those of upstream libcnb's `TomlFileError`. I/O errors name the file they
-/// happened on (`couldn't read /workspace/buildpack.toml: No such file or directory (os error
-/// 2)`) and keep their [`io::ErrorKind`], so `error.kind() == io::ErrorKind::NotFound` still
-/// tells a missing file apart.
-///
-/// The message includes the underlying error's text, as upstream's does; for that reason
-/// [`source`](std::error::Error::source) is `None`, so that error reporters don't print it twice.
+/// The variants and messages are those of upstream libcnb's `TomlFileError`, and, as there,
+/// each variant's error is also its [`source`](std::error::Error::source). I/O errors keep
+/// their [`io::ErrorKind`] (`error.kind() == io::ErrorKind::NotFound` still tells a missing file
+/// apart) and carry the file they happened on: [`TomlFileError::path_error`].
 #[derive(thiserror::Error, Debug)]
 pub enum TomlFileError {
     /// The file couldn't be read or written.
-    #[error("{0}")]
-    IoError(io::Error),
+    #[error("I/O error while reading/writing TOML file: {0}")]
+    IoError(#[from] io::Error),
 
     /// The file's contents aren't valid TOML or don't match the expected type.
-    #[error("couldn't deserialize TOML: {0}")]
-    TomlDeserializationError(toml::de::Error),
+    #[error("TOML deserialization error while reading TOML file: {0}")]
+    TomlDeserializationError(#[from] toml::de::Error),
 
     /// The value couldn't be serialized as TOML.
-    #[error("couldn't serialize TOML: {0}")]
-    TomlSerializationError(toml::ser::Error),
+    #[error("TOML serialization error while writing TOML file: {0}")]
+    TomlSerializationError(#[from] toml::ser::Error),
 }
 
-impl From<io::Error> for TomlFileError {
-    fn from(error: io::Error) -> Self {
-        Self::IoError(error)
-    }
-}
-
-impl From<toml::de::Error> for TomlFileError {
-    fn from(error: toml::de::Error) -> Self {
-        Self::TomlDeserializationError(error)
-    }
-}
-
-impl From<toml::ser::Error> for TomlFileError {
-    fn from(error: toml::ser::Error) -> Self {
-        Self::TomlSerializationError(error)
+impl TomlFileError {
+    /// The file an [`IoError`](Self::IoError) happened on, when libcnb-lite knows it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use libcnb_lite::data::store::Store;
+    /// use libcnb_lite::read_toml_file;
+    ///
+    /// let error = read_toml_file::<Store>("/nonexistent/store.toml").unwrap_err();
+    /// assert_eq!(
+    ///     error.to_string(),
+    ///     "I/O error while reading/writing TOML file: No such file or directory (os error 2)"
+    /// );
+    /// let path_error = error.path_error().expect("names the file");
+    /// assert_eq!(path_error.path(), std::path::Path::new("/nonexistent/store.toml"));
+    /// ```
+    #[must_use]
+    pub fn path_error(&self) -> Option<&crate::PathError> {
+        match self {
+            Self::IoError(error) => crate::PathError::in_io_error(error),
+            Self::TomlDeserializationError(_) | Self::TomlSerializationError(_) => None,
+        }
     }
 }
 
@@ -150,6 +155,10 @@ mod tests {
 
         assert_eq!(
             error.to_string(),
+            "I/O error while reading/writing TOML file: No such file or directory (os error 2)"
+        );
+        assert_eq!(
+            error.path_error().unwrap().to_string(),
             format!(
                 "couldn't read {}: No such file or directory (os error 2)",
                 path.display()
@@ -168,12 +177,15 @@ mod tests {
 
         assert!(matches!(error, TomlFileError::TomlDeserializationError(_)));
         assert!(
-            error
-                .to_string()
-                .starts_with("couldn't deserialize TOML: TOML parse error at line 1"),
+            error.to_string().starts_with(
+                "TOML deserialization error while reading TOML file: TOML parse error at line 1"
+            ),
             "{error}"
         );
-        assert!(std::error::Error::source(&error).is_none());
+        assert!(
+            std::error::Error::source(&error).is_some(),
+            "as upstream's #[from]"
+        );
     }
 
     #[test]
@@ -186,7 +198,9 @@ mod tests {
 
         assert!(matches!(error, TomlFileError::TomlSerializationError(_)));
         assert!(
-            error.to_string().starts_with("couldn't serialize TOML: "),
+            error
+                .to_string()
+                .starts_with("TOML serialization error while writing TOML file: "),
             "{error}"
         );
         assert!(!path.exists());

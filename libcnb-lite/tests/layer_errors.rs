@@ -92,16 +92,21 @@ fn io_errors_name_the_path_and_layer_and_keep_their_kind() {
         panic!("{error:?}");
     };
     assert_eq!(io_error.kind(), io::ErrorKind::IsADirectory);
-    assert!(
-        error.to_string().starts_with(&format!(
-            "couldn't read {} of layer `gems`: ",
-            toml_path.display()
-        )),
-        "{error}"
+    // Upstream's text...
+    assert_eq!(
+        error.to_string(),
+        "Layer error: Unexpected I/O error while reading layer: Is a directory (os error 21)"
     );
-
-    // The path and the layer are values.
+    // ...and the path and the layer as values.
     let path_error = PathError::in_io_error(io_error).unwrap();
+    assert!(std::ptr::eq(error.path_error().unwrap(), path_error));
+    assert_eq!(
+        path_error.to_string(),
+        format!(
+            "couldn't read {} of layer `gems`: Is a directory (os error 21)",
+            toml_path.display()
+        )
+    );
     assert_eq!(path_error.path(), toml_path);
     assert_eq!(path_error.layer(), Some(&layer_name!("gems")));
     assert_eq!(path_error.operation(), PathOperation::Read);
@@ -113,14 +118,17 @@ fn io_errors_name_the_path_and_layer_and_keep_their_kind() {
     );
 }
 
-/// What code written for upstream libcnb does with the two errors below: match upstream's
+/// What code written for upstream libcnb does with the errors below: match upstream's
 /// variants (`ReplaceLayerExecdProgramsError` can't be named through upstream's API, so the
 /// I/O error is found as the error's source).
 fn upstream_arm(error: &Error<String>) -> String {
     match error {
         Error::LayerError(LayerError::CouldNotReadGenericLayerMetadata(
             TomlFileError::TomlDeserializationError(toml_error),
-        )) => format!("corrupt <layer>.toml: {}", toml_error.message()),
+        )) => format!("struct API, corrupt <layer>.toml: {}", toml_error.message()),
+        Error::LayerError(LayerError::ReadLayerError(
+            ReadLayerError::LayerContentMetadataParseError(toml_error),
+        )) => format!("trait API, corrupt <layer>.toml: {}", toml_error.message()),
         Error::LayerError(LayerError::WriteLayerError(
             WriteLayerError::ReplaceLayerExecdProgramsError(exec_d_error),
         )) => {
@@ -134,7 +142,7 @@ fn upstream_arm(error: &Error<String>) -> String {
 }
 
 #[test]
-fn a_corrupt_or_unknown_keyed_layer_toml_takes_upstreams_arm_in_both_apis() {
+fn a_corrupt_or_unknown_keyed_layer_toml_takes_each_apis_upstream_arm() {
     for (text, message) in [
         ("[types\n", "unclosed table, expected `]`"),
         ("[metadata]\nv = 1\n[unknown]\n", "unknown field `unknown`"),
@@ -154,26 +162,32 @@ fn a_corrupt_or_unknown_keyed_layer_toml_takes_upstreams_arm_in_both_apis() {
             .unwrap_err();
         let arm = upstream_arm(&error);
         assert!(
-            arm.starts_with(&format!("corrupt <layer>.toml: {message}")),
+            arm.starts_with(&format!("struct API, corrupt <layer>.toml: {message}")),
             "{text:?}: {arm}"
         );
         assert!(
             error.to_string().starts_with(
-                "couldn't parse a layer's content metadata (`<layer>.toml`): it must be TOML \
-                 with only a `[types]` table (launch, build and cache booleans) and a \
-                 `[metadata]` table; fix the file or delete the layer: TOML parse error at line "
+                "Layer error: Cannot read generic layer metadata: TOML deserialization error \
+                 while reading TOML file: TOML parse error at line "
             ),
             "{error}"
         );
 
-        #[expect(deprecated, reason = "the trait API returns the same variant")]
+        #[expect(
+            deprecated,
+            reason = "the trait API's variant is upstream's trait API's"
+        )]
         let error = context(temp_dir.path())
             .handle_layer(layer_name!("gems"), trait_layer::Kept)
             .unwrap_err();
         let arm = upstream_arm(&error);
         assert!(
-            arm.starts_with(&format!("corrupt <layer>.toml: {message}")),
+            arm.starts_with(&format!("trait API, corrupt <layer>.toml: {message}")),
             "{text:?}: {arm}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "Layer error: Layer content metadata couldn't be parsed!"
         );
         assert_eq!(
             fs::read_to_string(temp_dir.path().join("gems.toml")).unwrap(),

@@ -15,7 +15,7 @@ use libcnb_lite::data::sbom::SbomFormat;
 use libcnb_lite::generic::GenericMetadata;
 use libcnb_lite::layer::{
     CachedLayerDefinition, EmptyLayerCause, InspectRestoredAction, InvalidMetadataAction,
-    LayerError, LayerState, UncachedLayerDefinition,
+    LayerError, LayerState, ReadLayerError, UncachedLayerDefinition,
 };
 use libcnb_lite::sbom::Sbom;
 use libcnb_lite::{Error, TomlFileError};
@@ -236,12 +236,14 @@ impl World<'_> {
         self.layers_dir.join(format!("{}.toml", LAYERS[layer]))
     }
 
-    /// A corrupt `<layer>.toml` is an error that changes nothing; the test then deletes the
-    /// file, leaving a directory without one. Returns whether the layer was corrupt.
+    /// A corrupt `<layer>.toml` is an error that changes nothing (upstream's variant of the
+    /// struct API, or of the trait API); the test then deletes the file, leaving a directory
+    /// without one. Returns whether the layer was corrupt.
     fn expect_corrupt<T: std::fmt::Debug>(
         &mut self,
         layer: usize,
         result: &libcnb_lite::Result<T, String>,
+        trait_api: bool,
     ) -> bool {
         let Model::Present {
             toml: toml @ Toml::Corrupt,
@@ -250,15 +252,26 @@ impl World<'_> {
         else {
             return false;
         };
+        let struct_variant = matches!(
+            result,
+            Err(Error::LayerError(
+                LayerError::CouldNotReadGenericLayerMetadata(
+                    TomlFileError::TomlDeserializationError(_)
+                )
+            ))
+        );
+        let trait_variant = matches!(
+            result,
+            Err(Error::LayerError(LayerError::ReadLayerError(
+                ReadLayerError::LayerContentMetadataParseError(_)
+            )))
+        );
         assert!(
-            matches!(
-                result,
-                Err(Error::LayerError(
-                    LayerError::CouldNotReadGenericLayerMetadata(
-                        TomlFileError::TomlDeserializationError(_)
-                    )
-                ))
-            ),
+            if trait_api {
+                trait_variant
+            } else {
+                struct_variant
+            },
             "{result:?}"
         );
         assert_eq!(
@@ -357,7 +370,7 @@ impl World<'_> {
                 },
             },
         );
-        if self.expect_corrupt(layer, &result) {
+        if self.expect_corrupt(layer, &result, false) {
             return;
         }
         let layer_ref = result.unwrap();
@@ -437,7 +450,7 @@ impl World<'_> {
     fn uncached(&mut self, layer: usize, (build, launch): (bool, bool), write_sbom: Option<bool>) {
         let result = context(self.layers_dir)
             .uncached_layer(Self::name(layer), UncachedLayerDefinition { build, launch });
-        if self.expect_corrupt(layer, &result) {
+        if self.expect_corrupt(layer, &result, false) {
             return;
         }
         let layer_ref = result.unwrap();
@@ -492,7 +505,7 @@ impl World<'_> {
                 created,
             },
         );
-        if self.expect_corrupt(layer, &result) {
+        if self.expect_corrupt(layer, &result, true) {
             return;
         }
         #[expect(deprecated, reason = "the model covers the trait API too")]

@@ -171,13 +171,17 @@ mod tests {
 
     #[test]
     fn error_display() {
+        let error = "heroku_jvm".parse::<BuildpackId>().unwrap_err();
+        assert_eq!(error.to_string(), "Invalid Value: heroku_jvm");
         assert_eq!(
-            "heroku_jvm".parse::<BuildpackId>().unwrap_err().to_string(),
-            "invalid buildpack id `heroku_jvm`: a buildpack id may only contain ASCII letters and digits, `.`, `/` and `-`"
+            error.rule().unwrap().to_string(),
+            "a buildpack id may only contain ASCII letters and digits, `.`, `/` and `-`"
         );
+        let error = "config".parse::<BuildpackId>().unwrap_err();
+        assert_eq!(error.to_string(), "Invalid Value: config");
         assert_eq!(
-            "config".parse::<BuildpackId>().unwrap_err().to_string(),
-            "invalid buildpack id `config`: `app`, `config` and `sbom` are reserved buildpack ids"
+            error.rule().unwrap().to_string(),
+            "`app`, `config` and `sbom` are reserved buildpack ids"
         );
     }
 

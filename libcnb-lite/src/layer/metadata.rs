@@ -56,13 +56,24 @@ pub(crate) fn to_value<M: Serialize>(
 /// # Errors
 ///
 /// [`LayerError::WriteLayerError`] if `metadata` doesn't serialize, and
-/// [`ReadLayerError::LayerContentMetadataParseError`] if it doesn't read back.
+/// [`ReadLayerError::LayerContentMetadataParseError`] if it doesn't read back. Upstream's
+/// message for that variant is fixed, so the TOML error inside names the layer and its
+/// `<layer>.toml`, says what to fix, and keeps the deserializer's own message.
 pub(crate) fn round_trip<M: Serialize + DeserializeOwned>(
+    files: &LayerFiles<'_>,
     metadata: &M,
 ) -> Result<(Option<toml::Value>, M), LayerError> {
     let value = to_value(metadata)?;
-    let metadata =
-        deserialize::<M>(value.as_ref()).map_err(ReadLayerError::LayerContentMetadataParseError)?;
+    let metadata = deserialize::<M>(value.as_ref()).map_err(|error| {
+        ReadLayerError::LayerContentMetadataParseError(serde::de::Error::custom(format_args!(
+            "the metadata of layer `{}` (to be written to {}) doesn't deserialize as the \
+             layer's metadata type once serialized; make the type's `Serialize` and \
+             `Deserialize` agree: {}",
+            files.name(),
+            files.toml_path().display(),
+            error.message()
+        )))
+    })?;
     Ok((value, metadata))
 }
 
@@ -124,7 +135,7 @@ where
             Ok(Restored::Deleted(cause))
         }
         Migration::Replace(replacement) => {
-            let (value, metadata) = round_trip(&replacement)?;
+            let (value, metadata) = round_trip(files, &replacement)?;
             layer.content.metadata = value;
             Ok(Restored::Valid { metadata, layer })
         }

@@ -489,12 +489,17 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        assert_eq!(
+            error.to_string(),
+            "Unexpected I/O error while reading layer: Is a directory (os error 21)"
+        );
+        let path_error = error.path_error().unwrap();
         assert!(
-            error.to_string().starts_with(&format!(
+            path_error.to_string().starts_with(&format!(
                 "couldn't read {} of layer `cache`: ",
                 toml_path.display()
             )),
-            "{error}"
+            "{path_error}"
         );
 
         let not_a_dir = temp_dir.path().join("file");
@@ -506,11 +511,18 @@ mod tests {
         };
         assert_eq!(source.kind(), io::ErrorKind::NotADirectory);
         assert!(
-            error.to_string().starts_with(&format!(
+            error
+                .to_string()
+                .starts_with("Unexpected I/O error while writing layer: "),
+            "{error}"
+        );
+        let path_error = crate::PathError::in_io_error(source).unwrap();
+        assert!(
+            path_error.to_string().starts_with(&format!(
                 "couldn't create {} of layer `cache`: ",
                 not_a_dir.join("cache").display()
             )),
-            "{error}"
+            "{path_error}"
         );
     }
 

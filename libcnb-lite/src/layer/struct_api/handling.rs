@@ -304,10 +304,8 @@ mod tests {
         }
         assert!(
             error.to_string().starts_with(
-                "couldn't parse a layer's content metadata (`<layer>.toml`): it must be TOML \
-                 with only a `[types]` table (launch, build and cache booleans) and a \
-                 `[metadata]` table; fix the file or delete the layer: TOML parse error at line \
-                 1, column 7"
+                "Layer error: Cannot read generic layer metadata: TOML deserialization error \
+                 while reading TOML file: TOML parse error at line 1, column 7"
             ),
             "{error}"
         );
@@ -432,9 +430,23 @@ mod tests {
             ) => {
                 assert_eq!(
                     error.to_string(),
-                    "a layer's metadata doesn't deserialize as the layer's metadata type once \
-                     serialized; make the type's `Serialize` and `Deserialize` agree: missing \
-                     field `required`"
+                    "Layer content metadata couldn't be parsed!"
+                );
+                // The TOML error names the layer and the file.
+                let LayerError::ReadLayerError(ReadLayerError::LayerContentMetadataParseError(
+                    toml_error,
+                )) = &error
+                else {
+                    unreachable!()
+                };
+                assert_eq!(
+                    toml_error.to_string().trim_end(),
+                    format!(
+                        "the metadata of layer `cache` (to be written to {}) doesn't deserialize \
+                         as the layer's metadata type once serialized; make the type's \
+                         `Serialize` and `Deserialize` agree: missing field `required`",
+                        temp_dir.path().join("cache.toml").display()
+                    )
                 );
             }
             other => panic!("{other:?}"),
@@ -565,7 +577,7 @@ mod tests {
         assert!(
             error
                 .to_string()
-                .ends_with("invalid type: integer `5`, expected a map"),
+                .contains("invalid type: integer `5`, expected a map"),
             "{error}"
         );
 

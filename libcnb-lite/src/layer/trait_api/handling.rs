@@ -17,17 +17,32 @@
 
 use crate::Buildpack;
 use crate::build::BuildContext;
-use crate::layer::error::LayerError;
+use crate::layer::error::{LayerError, ReadLayerError};
 use crate::layer::metadata::{self, Migration, Restored};
 use crate::layer::store::LayerFiles;
 use crate::layer::trait_api::{
     ExistingLayerStrategy, Layer, LayerData, LayerResult, MetadataMigration,
 };
+use crate::toml_file::TomlFileError;
 use libcnb_lite_data::layer::LayerName;
 use libcnb_lite_data::layer_content_metadata::{LayerContentMetadata, LayerTypes};
 
 type HandleResult<L> =
     crate::Result<LayerData<<L as Layer>::Metadata>, <<L as Layer>::Buildpack as Buildpack>::Error>;
+
+/// Upstream's trait API reports a `<layer>.toml` that isn't valid layer content metadata as
+/// [`ReadLayerError::LayerContentMetadataParseError`], where its struct API (and the shared
+/// [`metadata::restore`]) reports [`LayerError::CouldNotReadGenericLayerMetadata`].
+fn trait_api_variant<E>(error: crate::Error<E>) -> crate::Error<E> {
+    match error {
+        crate::Error::LayerError(LayerError::CouldNotReadGenericLayerMetadata(
+            TomlFileError::TomlDeserializationError(error),
+        )) => {
+            LayerError::ReadLayerError(ReadLayerError::LayerContentMetadataParseError(error)).into()
+        }
+        other => other,
+    }
+}
 
 /// Handles the layer `layer_name` with `layer`; see
 /// [`BuildContext::handle_layer`](crate::build::BuildContext::handle_layer).
@@ -45,7 +60,8 @@ pub(crate) fn handle_layer<L: Layer>(
             MetadataMigration::RecreateLayer => Ok(Migration::Delete(())),
             MetadataMigration::ReplaceMetadata(metadata) => Ok(Migration::Replace(metadata)),
         }
-    })?;
+    })
+    .map_err(trait_api_variant)?;
     let (metadata, stored) = match restored {
         Restored::Valid { metadata, layer } => (metadata, layer),
         Restored::Absent | Restored::Deleted(()) => {
@@ -145,7 +161,7 @@ fn write_content_metadata<L: Layer>(
     types: LayerTypes,
     metadata: &L::Metadata,
 ) -> Result<LayerContentMetadata<L::Metadata>, LayerError> {
-    let (_, as_read) = metadata::round_trip(metadata)?;
+    let (_, as_read) = metadata::round_trip(&files, metadata)?;
     let content = LayerContentMetadata {
         types: Some(types),
         metadata,
@@ -173,7 +189,6 @@ mod tests {
     };
     use crate::layer_env::{LayerEnv, ModificationBehavior, Scope};
     use crate::sbom::Sbom;
-    use crate::toml_file::TomlFileError;
     use libcnb_lite_data::layer_content_metadata::LayerTypes;
     use serde::{Deserialize, Serialize};
     use std::cell::RefCell;
@@ -618,17 +633,15 @@ mod tests {
         )
         .unwrap_err();
 
-        // The struct API's variant (upstream's trait API returns
-        // `ReadLayerError::LayerContentMetadataParseError`).
-        assert!(
-            matches!(
-                error,
-                Error::LayerError(LayerError::CouldNotReadGenericLayerMetadata(
-                    TomlFileError::TomlDeserializationError(_)
-                ))
-            ),
-            "{error:?}"
-        );
+        // Upstream's trait API variant (the struct API's is
+        // `CouldNotReadGenericLayerMetadata`).
+        let Error::LayerError(LayerError::ReadLayerError(
+            ReadLayerError::LayerContentMetadataParseError(toml_error),
+        )) = &error
+        else {
+            panic!("{error:?}")
+        };
+        assert!(toml_error.to_string().contains("line 1"), "{toml_error}");
         assert!(calls.take().is_empty());
         assert_eq!(toml_of(temp_dir.path()), "[metadata\n");
     }
@@ -756,14 +769,29 @@ mod tests {
             ),
             "{error:?}"
         );
+        assert_eq!(
+            error.to_string(),
+            "Layer error: Layer content metadata couldn't be parsed!"
+        );
         assert!(
-            error.to_string().starts_with(
-                "a layer's metadata doesn't deserialize as the layer's metadata type once \
-                 serialized; "
-            ),
-            "{error}"
+            parse_error_text(&error).starts_with(&format!(
+                "the metadata of layer `test` (to be written to {}) doesn't deserialize as the \
+                 layer's metadata type once serialized; ",
+                temp_dir.path().join("test.toml").display()
+            )),
+            "{error:?}"
         );
         assert_eq!(toml_of(temp_dir.path()), "[metadata]\nrequired = \"x\"\n");
+    }
+
+    /// The TOML error inside a `ReadLayerError::LayerContentMetadataParseError`.
+    fn parse_error_text<E: std::fmt::Debug>(error: &Error<E>) -> String {
+        match error {
+            Error::LayerError(LayerError::ReadLayerError(
+                ReadLayerError::LayerContentMetadataParseError(toml_error),
+            )) => toml_error.to_string(),
+            other => panic!("{other:?}"),
+        }
     }
 
     /// A layer whose migration and results use [`Lossy`] metadata.
@@ -814,8 +842,10 @@ mod tests {
             "{error:?}"
         );
         assert!(
-            error.to_string().ends_with("missing field `required`"),
-            "{error}"
+            parse_error_text(&error)
+                .trim_end()
+                .ends_with("missing field `required`"),
+            "{error:?}"
         );
         assert_eq!(toml_of(temp_dir.path()), "[metadata]\nold = 1\n");
 
@@ -832,8 +862,10 @@ mod tests {
             "{error:?}"
         );
         assert!(
-            error.to_string().ends_with("missing field `required`"),
-            "{error}"
+            parse_error_text(&error)
+                .trim_end()
+                .ends_with("missing field `required`"),
+            "{error:?}"
         );
     }
 
