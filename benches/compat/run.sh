@@ -131,6 +131,16 @@ else
     status=1
 fi
 
+# Every error's Display text (src/error_texts.rs), which buildpacks snapshot: byte for byte.
+"$compat_bin_dir/compat-upstream-error-texts" >"$work/upstream/error-texts.txt"
+"$compat_bin_dir/compat-lite-error-texts" >"$work/lite/error-texts.txt"
+if diff -u --label upstream --label libcnb-lite "$work/upstream/error-texts.txt" "$work/lite/error-texts.txt"; then
+    echo "compat: upstream libcnb 0.30.4 and libcnb-lite print the same text for $(wc -l <"$work/lite/error-texts.txt") errors"
+else
+    echo "compat: error texts differ between upstream libcnb 0.30.4 (-) and libcnb-lite (+), above" >&2
+    status=1
+fi
+
 # Known incompatibilities: must compile against upstream, and must still fail against
 # libcnb-lite (once they compile, move them into the buildpack and off the list and README.md).
 # Each is a top-level fn; with none, the list has nothing to check.

@@ -7,8 +7,11 @@
 //!
 //! A libcnb 0.30 buildpack compiles against this crate after two changes:
 //!
-//! 1. rename the dependency, `libcnb = { package = "libcnb-lite", version = "…" }`, so that
-//!    every `libcnb::` path keeps working;
+//! 1. switch the dependency: rename it, `libcnb = { package = "libcnb-lite", version = "…" }`,
+//!    so that every `libcnb::` path keeps working; or, when other crates in the tree depend on
+//!    upstream libcnb themselves (`libherokubuildpack`, `libcnb-test`), replace `libcnb` and
+//!    `libcnb-data` in the whole tree with `[patch.crates-io]` and this repository's `compat/`
+//!    crates, which carry upstream's names and version (the repository's README says how);
 //! 2. rename four items of the struct layer API:
 //!
 //! | libcnb 0.30 | libcnb-lite |
@@ -20,6 +23,33 @@
 //!
 //! Everything else keeps libcnb's name and signature, including the deprecated trait layer
 //! API.
+//!
+//! # Error texts
+//!
+//! For every error type and variant that upstream libcnb 0.30.4 has, `Display` prints
+//! upstream's text byte for byte, and the default [`Buildpack::on_error`] prints upstream's
+//! `Debug` form: buildpacks snapshot their error output, so a different text would be a broken
+//! test. What libcnb-lite knows beyond upstream's message is a value:
+//!
+//! - the file or directory, the layer and the operation of an I/O error: [`PathError`], from
+//!   [`Error::path_error`], [`layer::LayerError::path_error`], [`TomlFileError::path_error`]
+//!   or [`PathError::in_io_error`]. The `io::Error`s libcnb-lite builds print the operating
+//!   system's message, as upstream's, and have the `PathError` as their
+//!   [`source`](std::error::Error::source), so reporters that print the chain show the path;
+//! - the rule a name broke: `LayerNameError::rule()` and its siblings in [`data`];
+//! - for metadata that doesn't read back after a `ReplaceMetadata`, the TOML error inside
+//!   upstream's `ReadLayerError::LayerContentMetadataParseError` names the layer and its
+//!   `<layer>.toml`;
+//! - what to do about each error is in its variant's documentation.
+//!
+//! Variants that only libcnb-lite has (such as
+//! [`layer::ReplaceLayerExecdProgramsError::InvalidProgramName`]) have messages of their own.
+//!
+//! # Cargo features
+//!
+//! Upstream's, with the same names: `trace` (an OpenTelemetry file export of the detect and
+//! build phases), `anyhow` (`From<anyhow::Error>` for `Error<anyhow::Error>`) and
+//! `cyclonedx-bom` (`TryFrom<cyclonedx_bom::models::bom::Bom>` for [`sbom::Sbom`]).
 //!
 //! # Where to start
 //!

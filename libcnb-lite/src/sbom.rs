@@ -64,7 +64,7 @@ impl Sbom {
     }
 }
 
-/// An SBOM from a CycloneDX document, written as CycloneDX 1.3 JSON, as upstream does
+/// An SBOM from a `CycloneDX` document, written as `CycloneDX` 1.3 JSON, as upstream does
 /// (the cargo feature `cyclonedx-bom`).
 #[cfg(feature = "cyclonedx-bom")]
 impl TryFrom<cyclonedx_bom::models::bom::Bom> for Sbom {

@@ -227,11 +227,16 @@ fn replacement_metadata_that_does_not_read_back_fails_the_build_and_keeps_the_ca
         ctx.rebuild(unreadable, |ctx| {
             assert_contains!(ctx.stdout, "layer `migrating`: invalid_metadata got");
             assert_not_contains!(ctx.stdout, "layer `migrating`: Restored");
-            // Upstream's variant holds only the TOML error, so the message says what is wrong and
-            // what to do; the buildpack knows which layer it asked for.
+            // Upstream's variant holds only the TOML error, so that error names the layer and
+            // the file and says what to do (the default on_error prints the Debug form).
             assert_contains!(
                 ctx.stderr,
-                "a layer's metadata doesn't deserialize as the layer's metadata type once \
+                "LayerError(ReadLayerError(LayerContentMetadataParseError(Error { message: \
+                 \"the metadata of layer `migrating` (to be written to "
+            );
+            assert_contains!(
+                ctx.stderr,
+                "/migrating.toml) doesn't deserialize as the layer's metadata type once \
                  serialized; make the type's `Serialize` and `Deserialize` agree: missing field"
             );
 
