@@ -41,10 +41,11 @@ impl Buildpack for TraceBuildpack {
         let _span = tracing::info_span!("own-detect", answer = 42_i64).entered();
         tracing::info!(count = 3_i64, "own-event");
         tracing::debug!("below the INFO filter");
-        if std::env::var_os("TRACE_TEST_FAIL").is_some() {
-            return Err(Error::BuildpackError(TraceBuildpackError::AskedToFail));
+        match outcome().as_deref() {
+            Some("error") => Err(Error::BuildpackError(TraceBuildpackError::AskedToFail)),
+            Some("fail") => DetectResultBuilder::fail().build(),
+            _ => DetectResultBuilder::pass().build(),
         }
-        DetectResultBuilder::pass().build()
     }
 
     fn build(
@@ -52,8 +53,16 @@ impl Buildpack for TraceBuildpack {
         _: BuildContext<Self>,
     ) -> libcnb_lite::Result<BuildResult, TraceBuildpackError> {
         let _span = tracing::info_span!("own-build").entered();
-        BuildResultBuilder::new().build()
+        match outcome().as_deref() {
+            Some("error") => Err(Error::BuildpackError(TraceBuildpackError::AskedToFail)),
+            _ => BuildResultBuilder::new().build(),
+        }
     }
+}
+
+/// What the scenario asks the buildpack to do: pass (unset), `fail` detection, or `error`.
+fn outcome() -> Option<String> {
+    std::env::var("TRACE_TEST_OUTCOME").ok()
 }
 
 fn main() {
@@ -70,10 +79,12 @@ fn main() {
     let fixture = Fixture::new();
     detect_pass(&fixture);
     detect_error(&fixture);
+    detect_fail(&fixture);
     build_success(&fixture);
+    build_error(&fixture);
     unwritable_export_never_fails_the_phase(&fixture);
     fixture.remove_exports();
-    println!("trace: 4 scenarios passed");
+    println!("trace: 6 scenarios passed");
 }
 
 /// A packaged buildpack whose `bin/detect` and `bin/build` are this binary, with a unique id so
@@ -123,7 +134,7 @@ impl Fixture {
     }
 
     /// Runs a phase as the lifecycle would and returns its exit code.
-    fn run(&self, phase: &str, fail: bool) -> i32 {
+    fn run(&self, phase: &str, outcome: Option<&str>) -> i32 {
         let root = self.dir.path();
         let mut command = Command::new(root.join("buildpack/bin").join(phase));
         match phase {
@@ -142,9 +153,10 @@ impl Fixture {
             .env("CNB_TARGET_DISTRO_NAME", "ubuntu")
             .env("CNB_TARGET_DISTRO_VERSION", "24.04")
             .env_remove("OTEL_RESOURCE_ATTRIBUTES");
-        if fail {
-            command.env("TRACE_TEST_FAIL", "1");
-        }
+        match outcome {
+            Some(outcome) => command.env("TRACE_TEST_OUTCOME", outcome),
+            None => command.env_remove("TRACE_TEST_OUTCOME"),
+        };
         let output = command.output().expect("starting the buildpack binary");
         output
             .status
@@ -202,7 +214,7 @@ fn event_names(span: &Value) -> Vec<&str> {
 }
 
 fn detect_pass(fixture: &Fixture) {
-    assert_eq!(fixture.run("detect", false), 0, "detect passes");
+    assert_eq!(fixture.run("detect", None), 0, "detect passes");
     let lines = fixture.export("detect");
     assert_eq!(lines.len(), 1, "one export batch: {lines:?}");
     let line = &lines[0];
@@ -265,7 +277,7 @@ fn detect_pass(fixture: &Fixture) {
 
 fn detect_error(fixture: &Fixture) {
     assert_eq!(
-        fixture.run("detect", true),
+        fixture.run("detect", Some("error")),
         1,
         "detect fails with the buildpack's error"
     );
@@ -297,8 +309,39 @@ fn detect_error(fixture: &Fixture) {
     );
 }
 
+fn detect_fail(fixture: &Fixture) {
+    assert_eq!(fixture.run("detect", Some("fail")), 100, "detection fails");
+    let lines = fixture.export("detect");
+    assert_eq!(lines.len(), 3, "the third run appends a line");
+    let detect = span(&lines[2], "libcnb-detect");
+    assert_eq!(event_names(detect), ["libcnb-detect-failed"]);
+    assert_eq!(
+        values(&detect["attributes"], "failed"),
+        [&serde_json::json!({"boolValue": true})],
+        "as upstream, a detection that fails keeps `failed = true`"
+    );
+    assert_eq!(detect["status"]["code"], 0);
+}
+
+fn build_error(fixture: &Fixture) {
+    assert_eq!(
+        fixture.run("build", Some("error")),
+        1,
+        "build fails with the buildpack's error"
+    );
+    let lines = fixture.export("build");
+    assert_eq!(lines.len(), 2);
+    let build = span(&lines[1], "libcnb-build");
+    assert_eq!(event_names(build), ["libcnb-build-error"]);
+    assert_eq!(
+        values(&build["events"][0]["attributes"], "error"),
+        [&serde_json::json!({"stringValue": "BuildpackError(AskedToFail)"})]
+    );
+    assert_eq!(build["status"]["code"], 2);
+}
+
 fn build_success(fixture: &Fixture) {
-    assert_eq!(fixture.run("build", false), 0, "build succeeds");
+    assert_eq!(fixture.run("build", None), 0, "build succeeds");
     let lines = fixture.export("build");
     assert_eq!(lines.len(), 1);
     let build = span(&lines[0], "libcnb-build");
@@ -321,6 +364,6 @@ fn unwritable_export_never_fails_the_phase(fixture: &Fixture) {
     fixture.remove_exports();
     let path = fixture.export_path("detect");
     fs::create_dir_all(&path).unwrap();
-    assert_eq!(fixture.run("detect", false), 0, "detect still passes");
+    assert_eq!(fixture.run("detect", None), 0, "detect still passes");
     assert!(path.is_dir());
 }
