@@ -87,15 +87,19 @@
 //! `buildpack_version` and `buildpack_homepage`; the instrumentation scope is named `libcnb`.
 //! A file that can't be opened never fails the phase: nothing is exported then.
 //!
+//! Records of the [`log`](https://docs.rs/log) crate at INFO and above become events too, as
+//! upstream's subscriber makes them.
+//!
 //! The JSON has upstream's keys, nesting and value encodings (ids in hex, 64-bit integers as
 //! strings, span and event attributes as `tracing-opentelemetry` records them), but it is
-//! written by a small exporter of this crate instead of the opentelemetry SDK: 13 crates
-//! instead of upstream's 71 (`cargo tree -e normal --prefix none | sort -u`). What differs:
-//! the scope's version and `telemetry.sdk.name`/`telemetry.sdk.version` name this crate,
-//! there is no global OpenTelemetry tracer provider (spans made through the `opentelemetry`
-//! API instead of `tracing` are not exported), and closed spans are written when 512 have
-//! gathered, when one closes 5 seconds after the last write, and at the end of the phase,
-//! instead of from a background thread.
+//! written by a small exporter of this crate instead of the opentelemetry SDK: the feature
+//! adds 15 crates instead of upstream's 71 (`cargo tree -e normal --prefix none | sort -u`).
+//! What differs: the scope's version and `telemetry.sdk.name`/`telemetry.sdk.version` name
+//! this crate, the resource's attributes come in a fixed order (upstream's follow a hash
+//! map), there is no global OpenTelemetry tracer provider (spans made through the
+//! `opentelemetry` API instead of `tracing` are not exported), and closed spans are written
+//! when 512 have gathered, when one closes 5 seconds after the last write, and at the end of
+//! the phase, instead of from a background thread.
 
 pub mod build;
 pub mod detect;

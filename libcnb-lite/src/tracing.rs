@@ -6,7 +6,8 @@
 //! registry, turns it into an OTLP span when the span closes, and appends batches of closed
 //! spans to the phase's file as `TracesData` JSON lines. What it records follows
 //! `tracing-opentelemetry` 0.32's defaults (source location, thread, target, busy/idle time,
-//! error fields as exceptions, ERROR events as error status); what it writes follows
+//! error fields as exceptions, ERROR events as error status, `log` records through
+//! `tracing-log`); what it writes follows
 //! `opentelemetry-proto` 0.31's serde encoding (hex ids, 64-bit integers as strings).
 
 use crate::runtime::ExecutionPhase;
@@ -25,6 +26,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Subscriber};
+use tracing_log::NormalizeEvent;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
@@ -84,11 +86,16 @@ pub(crate) fn init_tracing(buildpack: &Buildpack, phase: &ExecutionPhase) -> Bui
     };
 
     let exporter = Arc::new(Exporter::new(file, buildpack));
-    match tracing::subscriber::set_global_default(subscriber(Arc::clone(&exporter))) {
-        Ok(()) => BuildpackTrace {
-            exporter: Some(exporter),
-        },
-        Err(_) => BuildpackTrace { exporter: None },
+    if tracing::subscriber::set_global_default(subscriber(Arc::clone(&exporter))).is_err() {
+        return BuildpackTrace { exporter: None };
+    }
+    // `log` records become events too, as with upstream's subscriber; a logger the buildpack
+    // set already stays.
+    let _ = tracing_log::LogTracer::builder()
+        .with_max_level(tracing_log::log::LevelFilter::Info)
+        .init();
+    BuildpackTrace {
+        exporter: Some(exporter),
     }
 }
 
@@ -333,7 +340,9 @@ where
         };
         let Some(span) = span else { return };
 
-        let metadata = event.metadata();
+        // A `log` record's level, target and location are in its `log.*` fields.
+        let normalized = event.normalized_metadata();
+        let metadata = normalized.as_ref().unwrap_or_else(|| event.metadata());
         let mut visitor = EventFieldVisitor {
             name: String::new(),
             attributes: vec![
@@ -352,7 +361,7 @@ where
         } = visitor;
         attributes.extend(location_attributes(metadata));
         let name = if name.is_empty() {
-            metadata.name().to_string()
+            event.metadata().name().to_string()
         } else {
             name
         };
@@ -528,6 +537,8 @@ impl EventFieldVisitor {
     fn record_text(&mut self, field: &Field, value: String, debug: String) {
         match field.name() {
             "message" => self.name = value,
+            // A `log` record's metadata, already in the event's level, target and `code.*`.
+            name if name.starts_with("log.") => {}
             // Only while the event has no name yet: the fields are visited in the order the
             // macro got them, and tracing-opentelemetry checks the same way.
             "error" if self.name.is_empty() => {
@@ -545,6 +556,7 @@ impl Visit for EventFieldVisitor {
     fn record_bool(&mut self, field: &Field, value: bool) {
         match field.name() {
             "message" => self.name = value.to_string(),
+            name if name.starts_with("log.") => {}
             name => self
                 .attributes
                 .push(KeyValue::new(name, AnyValue::Bool(value))),
@@ -554,6 +566,7 @@ impl Visit for EventFieldVisitor {
     fn record_f64(&mut self, field: &Field, value: f64) {
         match field.name() {
             "message" => self.name = value.to_string(),
+            name if name.starts_with("log.") => {}
             name => self
                 .attributes
                 .push(KeyValue::new(name, AnyValue::Double(value))),
@@ -563,6 +576,7 @@ impl Visit for EventFieldVisitor {
     fn record_i64(&mut self, field: &Field, value: i64) {
         match field.name() {
             "message" => self.name = value.to_string(),
+            name if name.starts_with("log.") => {}
             name => self.attributes.push(KeyValue::int(name, value)),
         }
     }

@@ -41,6 +41,8 @@ impl Buildpack for TraceBuildpack {
         let _span = tracing::info_span!("own-detect", answer = 42_i64).entered();
         tracing::info!(count = 3_i64, "own-event");
         tracing::debug!("below the INFO filter");
+        tracing_log::log::info!(target: "own-log-target", "from-log {}", 1);
+        tracing_log::log::debug!("log record below the INFO filter");
         match outcome().as_deref() {
             Some("error") => Err(Error::BuildpackError(TraceBuildpackError::AskedToFail)),
             Some("fail") => DetectResultBuilder::fail().build(),
@@ -266,12 +268,41 @@ fn detect_pass(fixture: &Fixture) {
     );
     assert_eq!(
         event_names(own),
-        ["own-event"],
-        "the DEBUG event is filtered out"
+        ["own-event", "from-log 1"],
+        "DEBUG events and log records are filtered out"
     );
     assert_eq!(
         values(&own["events"][0]["attributes"], "count"),
         [&serde_json::json!({"intValue": "3"})]
+    );
+    // A `log` record, as upstream exports it: the record's own level, target and location,
+    // and none of the `log.*` fields that carried them.
+    let log_attributes = &own["events"][1]["attributes"];
+    let keys: Vec<_> = log_attributes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|attribute| attribute["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "level",
+            "target",
+            "code.file.path",
+            "code.module.name",
+            "code.line.number"
+        ]
+    );
+    assert_eq!(
+        values(log_attributes, "target"),
+        [&serde_json::json!({"stringValue": "own-log-target"})]
+    );
+    assert!(
+        values(log_attributes, "code.file.path")[0]["stringValue"]
+            .as_str()
+            .unwrap()
+            .ends_with("tests/trace.rs")
     );
 }
 
