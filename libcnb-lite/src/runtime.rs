@@ -87,10 +87,23 @@ fn run<B: Buildpack>(buildpack: &B, args: &[OsString]) -> i32 {
         }
     };
 
-    let result = read_buildpack_descriptor().and_then(|descriptor| match phase {
+    let descriptor: ComponentBuildpackDescriptor<B::Metadata> = match read_buildpack_descriptor() {
+        Ok(descriptor) => descriptor,
+        Err(error) => {
+            buildpack.on_error(error);
+            return exit_code::GENERIC_UNSPECIFIED_ERROR;
+        }
+    };
+
+    // Exports this phase's spans until the end of this function, `on_error` included, as
+    // upstream does.
+    #[cfg(feature = "trace")]
+    let _trace = crate::tracing::init_tracing(&descriptor.buildpack, &phase);
+
+    let result = match phase {
         ExecutionPhase::Detect(args) => libcnb_runtime_detect(buildpack, descriptor, args),
         ExecutionPhase::Build(args) => libcnb_runtime_build(buildpack, descriptor, args),
-    });
+    };
 
     match result {
         Ok(code) => code,
@@ -118,24 +131,50 @@ pub fn libcnb_runtime_detect<B: Buildpack>(
 ) -> crate::Result<i32, B::Error> {
     let app_dir = std::env::current_dir().map_err(Error::CannotDetermineAppDirectory)?;
     let buildpack_dir = read_buildpack_dir()?;
-    let platform = B::Platform::from_path(&args.platform_dir_path)
-        .map_err(Error::CannotCreatePlatformFromPath)?;
-    let target = context_target()?;
 
-    let detect_result = buildpack.detect(DetectContext {
-        app_dir,
-        buildpack_dir,
-        target,
-        platform,
-        buildpack_descriptor,
-    })?;
+    // The `trace` feature's span and events, as upstream records them (and under upstream's
+    // target, which collectors may filter on).
+    #[cfg(feature = "trace")]
+    let detect_span =
+        tracing::info_span!(target: TRACE_TARGET, "libcnb-detect", failed = true).entered();
+    #[cfg(feature = "trace")]
+    let trace_error = |error: &Error<B::Error>| {
+        tracing::error!(target: TRACE_TARGET, ?error, "libcnb-detect-error");
+    };
+    #[cfg(not(feature = "trace"))]
+    let trace_error = |_: &Error<B::Error>| {};
+
+    let platform = B::Platform::from_path(&args.platform_dir_path)
+        .map_err(Error::CannotCreatePlatformFromPath)
+        .inspect_err(trace_error)?;
+    let target = context_target().inspect_err(trace_error)?;
+
+    let detect_result = buildpack
+        .detect(DetectContext {
+            app_dir,
+            buildpack_dir,
+            target,
+            platform,
+            buildpack_descriptor,
+        })
+        .inspect_err(trace_error)?;
 
     match detect_result.0 {
-        InnerDetectResult::Fail => Ok(exit_code::DETECT_DETECTION_FAILED),
+        InnerDetectResult::Fail => {
+            #[cfg(feature = "trace")]
+            tracing::info!(target: TRACE_TARGET, "libcnb-detect-failed");
+            Ok(exit_code::DETECT_DETECTION_FAILED)
+        }
         InnerDetectResult::Pass { build_plan } => {
             if let Some(build_plan) = build_plan {
                 write_toml_file(&build_plan, &args.build_plan_path)
-                    .map_err(Error::CannotWriteBuildPlan)?;
+                    .map_err(Error::CannotWriteBuildPlan)
+                    .inspect_err(trace_error)?;
+            }
+            #[cfg(feature = "trace")]
+            {
+                detect_span.record("failed", false);
+                tracing::info!(target: TRACE_TARGET, "libcnb-detect-passed");
             }
             Ok(exit_code::DETECT_DETECTION_PASSED)
         }
@@ -160,27 +199,42 @@ pub fn libcnb_runtime_build<B: Buildpack>(
     let layers_dir = args.layers_dir_path;
     let app_dir = std::env::current_dir().map_err(Error::CannotDetermineAppDirectory)?;
     let buildpack_dir = read_buildpack_dir()?;
+
+    #[cfg(feature = "trace")]
+    let build_span =
+        tracing::info_span!(target: TRACE_TARGET, "libcnb-build", failed = true).entered();
+    #[cfg(feature = "trace")]
+    let trace_error = |error: &Error<B::Error>| {
+        tracing::error!(target: TRACE_TARGET, ?error, "libcnb-build-error");
+    };
+    #[cfg(not(feature = "trace"))]
+    let trace_error = |_: &Error<B::Error>| {};
+
     let platform = B::Platform::from_path(&args.platform_dir_path)
-        .map_err(Error::CannotCreatePlatformFromPath)?;
-    let buildpack_plan =
-        read_toml_file(&args.buildpack_plan_path).map_err(Error::CannotReadBuildpackPlan)?;
+        .map_err(Error::CannotCreatePlatformFromPath)
+        .inspect_err(trace_error)?;
+    let buildpack_plan = read_toml_file(&args.buildpack_plan_path)
+        .map_err(Error::CannotReadBuildpackPlan)
+        .inspect_err(trace_error)?;
     let store = match read_toml_file::<Store>(layers_dir.join("store.toml")) {
         Ok(store) => Some(store),
         Err(TomlFileError::IoError(error)) if error.kind() == io::ErrorKind::NotFound => None,
-        Err(error) => return Err(Error::CannotReadStore(error)),
+        Err(error) => return Err(Error::CannotReadStore(error)).inspect_err(trace_error),
     };
-    let target = context_target()?;
+    let target = context_target().inspect_err(trace_error)?;
 
-    let build_result = buildpack.build(BuildContext {
-        layers_dir: layers_dir.clone(),
-        app_dir,
-        buildpack_dir,
-        target,
-        platform,
-        buildpack_plan,
-        buildpack_descriptor,
-        store,
-    })?;
+    let build_result = buildpack
+        .build(BuildContext {
+            layers_dir: layers_dir.clone(),
+            app_dir,
+            buildpack_dir,
+            target,
+            platform,
+            buildpack_plan,
+            buildpack_descriptor,
+            store,
+        })
+        .inspect_err(trace_error)?;
 
     let InnerBuildResult::Pass {
         launch,
@@ -191,19 +245,35 @@ pub fn libcnb_runtime_build<B: Buildpack>(
 
     if let Some(launch) = launch {
         write_toml_file(&launch, layers_dir.join("launch.toml"))
-            .map_err(Error::CannotWriteLaunch)?;
+            .map_err(Error::CannotWriteLaunch)
+            .inspect_err(trace_error)?;
     }
     if let Some(store) = store {
-        write_toml_file(&store, layers_dir.join("store.toml")).map_err(Error::CannotWriteStore)?;
+        write_toml_file(&store, layers_dir.join("store.toml"))
+            .map_err(Error::CannotWriteStore)
+            .inspect_err(trace_error)?;
     }
-    write_sboms(&build_sboms, &layers_dir, "build").map_err(Error::CannotWriteBuildSbom)?;
-    write_sboms(&launch_sboms, &layers_dir, "launch").map_err(Error::CannotWriteLaunchSbom)?;
+    write_sboms(&build_sboms, &layers_dir, "build")
+        .map_err(Error::CannotWriteBuildSbom)
+        .inspect_err(trace_error)?;
+    write_sboms(&launch_sboms, &layers_dir, "launch")
+        .map_err(Error::CannotWriteLaunchSbom)
+        .inspect_err(trace_error)?;
 
+    #[cfg(feature = "trace")]
+    {
+        build_span.record("failed", false);
+        tracing::info!(target: TRACE_TARGET, "libcnb-build-success");
+    }
     Ok(exit_code::GENERIC_SUCCESS)
 }
 
+/// The `tracing` target of the `trace` feature's spans and events: upstream's module path.
+#[cfg(feature = "trace")]
+const TRACE_TARGET: &str = "libcnb::runtime";
+
 /// The phase picked by `argv[0]`, with its parsed arguments.
-enum ExecutionPhase {
+pub(crate) enum ExecutionPhase {
     Detect(DetectArgs),
     Build(BuildArgs),
 }
