@@ -179,3 +179,17 @@ mod tests {
         );
     }
 }
+
+#[cfg(all(test, feature = "cyclonedx-bom"))]
+mod cyclonedx_tests {
+    use super::*;
+
+    #[test]
+    fn a_cyclonedx_bom_becomes_cyclonedx_json() {
+        let sbom = Sbom::try_from(cyclonedx_bom::models::bom::Bom::default()).unwrap();
+        assert_eq!(sbom.format, SbomFormat::CycloneDxJson);
+        let json = String::from_utf8(sbom.data).unwrap();
+        assert!(json.contains("\"bomFormat\": \"CycloneDX\""), "{json}");
+        assert!(json.contains("\"specVersion\": \"1.3\""), "{json}");
+    }
+}
