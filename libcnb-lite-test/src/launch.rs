@@ -15,7 +15,10 @@ use crate::env::{DefaultAction, Env, ReadEnvDirError, RootDirRules};
 use crate::fs::remove_dir_forcibly;
 use crate::launch_toml::Process;
 use crate::lifecycle::BuildDirs;
-use crate::state::{ImageMetadata, StateDir, StateError};
+use crate::lock::WhenLocked;
+use crate::output::dies_with_parent;
+use crate::state::{ImageMetadata, Open, StateDir, StateError};
+use crate::toml_error::TomlError;
 
 /// What a launched process did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +112,7 @@ pub(crate) fn run_process(
     args: Option<&[String]>,
     exec_env: &str,
 ) -> Result<ProcessOutput, LaunchError> {
-    let state = StateDir::open(state_dir)?;
+    let state = StateDir::open_with(state_dir, Open::Existing, WhenLocked::Wait, &|| {})?;
     let image = state
         .image_metadata()?
         .ok_or_else(|| LaunchError::NoImage {
@@ -195,7 +198,7 @@ pub(crate) fn run_process(
             available: "a process with a command".into(),
         });
     };
-    let output = Command::new(program)
+    let output = dies_with_parent(&mut Command::new(program))
         .args(fixed)
         .args(args.unwrap_or(&process.args))
         .current_dir(&working_dir)
@@ -294,7 +297,7 @@ fn run_exec_d(
         problem,
     };
     let fd3 = tempfile::NamedTempFile::new().map_err(io_error(&std::env::temp_dir()))?;
-    let output = Command::new("/bin/sh")
+    let output = dies_with_parent(&mut Command::new("/bin/sh"))
         .arg("-c")
         .arg("exec \"$0\" 3>\"$1\"")
         .arg(program)
@@ -311,8 +314,12 @@ fn run_exec_d(
         return Err(failed(format!("exit status {}", output.status)));
     }
     let text = fs::read_to_string(fd3.path()).map_err(io_error(fd3.path()))?;
-    let table: toml::Table = toml::from_str(&text)
-        .map_err(|error| failed(format!("invalid TOML on fd 3: {}", error.message())))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|error| {
+        failed(format!(
+            "invalid TOML on fd 3: {}",
+            TomlError::new(&text, &error)
+        ))
+    })?;
     for (name, value) in table {
         match value {
             toml::Value::String(value) => env.insert(name, value),

@@ -27,6 +27,7 @@ mod launch;
 mod launch_toml;
 mod layer;
 mod lifecycle;
+mod lock;
 pub mod oci;
 mod output;
 mod plan;
@@ -34,6 +35,8 @@ mod report;
 mod restore;
 mod state;
 mod testing;
+mod toml_error;
+mod validate;
 
 pub use archive::{ArchiveError, DiffId, ExtractError};
 pub use build::BuildError;
@@ -47,6 +50,7 @@ pub use launch::ProcessOutput;
 pub use launch_toml::{LaunchTomlError, Process};
 pub use layer::{LayerTomlError, LayerTypes};
 pub use lifecycle::{BuildFailure, LifecycleError, run};
+pub use lock::WhenLocked;
 pub use output::{Observer, Output, Progress, Quiet, Stream};
 pub use report::{BuildReport, LayerReport, LayerStatus, Timings};
 pub use restore::{RestoreError, RestoredFrom, RestoredLayer};
@@ -55,3 +59,5 @@ pub use state::{
     StoreRecord,
 };
 pub use testing::{TestContext, build, build_in};
+pub use toml_error::TomlError;
+pub use validate::UnsafeLayerError;
