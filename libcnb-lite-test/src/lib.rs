@@ -13,10 +13,6 @@ mod archive;
 mod build;
 mod buildpack;
 mod cache;
-// Public only for the `cnb-local` binary (`src/bin/cnb-local.rs`, a separate crate); not part
-// of the test API.
-#[doc(hidden)]
-pub mod cli;
 mod config;
 mod detect;
 mod env;
@@ -26,6 +22,7 @@ mod json;
 mod launch;
 mod launch_toml;
 mod layer;
+mod leftovers;
 mod lifecycle;
 mod lock;
 pub mod oci;
@@ -46,7 +43,7 @@ pub use detect::{DetectError, DetectResult, DetectRun};
 pub use env::ReadEnvDirError;
 pub use export::ExportError;
 pub use json::NonFiniteFloatError;
-pub use launch::ProcessOutput;
+pub use launch::{LaunchError, ProcessOutput, launch};
 pub use launch_toml::{LaunchTomlError, Process};
 pub use layer::{LayerTomlError, LayerTypes};
 pub use lifecycle::{BuildFailure, LifecycleError, run};

@@ -117,6 +117,7 @@ impl BuildDirs {
     /// Removes and recreates all dirs (read-only dirs included).
     pub(crate) fn recreate(&self, state: &StateDir) -> Result<(), LifecycleError> {
         let root = state.path().join("build");
+        crate::leftovers::kill(&root);
         crate::fs::remove_dir_forcibly(&root).map_err(io_error(&root))?;
         for dir in [
             &self.layers,
@@ -128,6 +129,7 @@ impl BuildDirs {
         ] {
             fs::create_dir_all(dir).map_err(io_error(dir))?;
         }
+        crate::leftovers::record(&root).map_err(io_error(&root))?;
         Ok(())
     }
 }

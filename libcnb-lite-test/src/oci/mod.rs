@@ -305,7 +305,11 @@ pub fn write_image(
 }
 
 /// Reads and checks a run image without writing anything, to fail before a build.
-pub(crate) fn check_run_image(run_image: &RunImage) -> Result<(), ImageError> {
+///
+/// # Errors
+///
+/// Fails as [`write_image`] does for a missing or invalid run image.
+pub fn check_run_image(run_image: &RunImage) -> Result<(), ImageError> {
     run_image::read(run_image).map(drop)
 }
 
