@@ -31,7 +31,7 @@ if grep -E -q '^(warning|error)' "$work/build.log"; then
     echo "compat: the buildpack source must compile without warnings against both libraries" >&2
     exit 1
 fi
-(cd "$root" && cargo build --locked --quiet -p libcnb-lite-test --bin cnb-local)
+(cd "$root" && cargo build --locked --quiet -p cnb-local)
 compat_bin_dir="${CARGO_TARGET_DIR:-$here/target}/debug"
 cnb_local="${CARGO_TARGET_DIR:-$root/target}/debug/cnb-local"
 

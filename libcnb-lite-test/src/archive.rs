@@ -14,7 +14,7 @@
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -96,6 +96,23 @@ impl fmt::Display for DiffId {
 /// Archiving a dir failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
+    /// The dir to archive, or a dir above it, is a symlink: its contents would come from
+    /// outside the dir being archived.
+    #[error(
+        "{path} is a symlink; a layer and the dirs above it must be real directories, so nothing from outside enters an image or the cache"
+    )]
+    Symlinked {
+        /// The symlink.
+        path: PathBuf,
+    },
+    /// A FIFO or device node, which restore would refuse.
+    #[error(
+        "{path} is a FIFO or device node; layers and the app may hold files, dirs and symlinks only"
+    )]
+    Special {
+        /// The file.
+        path: PathBuf,
+    },
     /// A file could not be read, or the archive could not be written.
     #[error("cannot archive {path}")]
     Io {
@@ -180,6 +197,15 @@ pub(crate) fn write_archive<W: Write>(
         let path = path.to_path_buf();
         move |source| ArchiveError::Io { path, source }
     };
+    // Neither the root nor a dir on the way to `rel` may lead elsewhere.
+    let mut on_the_way = root.to_path_buf();
+    for component in std::iter::once(None).chain(rel.components().map(Some)) {
+        on_the_way.extend(component);
+        let meta = fs::symlink_metadata(&on_the_way).map_err(io_error(&on_the_way))?;
+        if meta.file_type().is_symlink() {
+            return Err(ArchiveError::Symlinked { path: on_the_way });
+        }
+    }
     // Parents of the layer dir, top down, keeping their real mode.
     let mut parent = PathBuf::new();
     let parents: Vec<_> = rel.components().collect();
@@ -195,6 +221,7 @@ pub(crate) fn write_archive<W: Write>(
     let start = root.join(rel);
     let walk = WalkDir::new(&start)
         .follow_links(false)
+        .follow_root_links(false)
         .sort_by_file_name()
         .min_depth(usize::from(rel.as_os_str().is_empty()));
     for entry in walk {
@@ -231,25 +258,10 @@ pub(crate) fn write_archive<W: Write>(
                 .append_link(&mut header, name, target)
                 .map_err(io_error(path))?;
         } else if !file_type.is_socket() {
-            // FIFOs and devices: a header is written (restore refuses them).
-            let kind = if file_type.is_fifo() {
-                EntryType::Fifo
-            } else if file_type.is_char_device() {
-                EntryType::Char
-            } else {
-                EntryType::Block
-            };
-            let mut header = base_header(&meta, owner, kind);
-            let rdev = meta.rdev();
-            let major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & !0xfff);
-            let minor = (rdev & 0xff) | ((rdev >> 12) & !0xff);
-            header
-                .set_device_major(u32::try_from(major).unwrap_or(0))
-                .and_then(|()| header.set_device_minor(u32::try_from(minor).unwrap_or(0)))
-                .map_err(io_error(path))?;
-            builder
-                .append_data(&mut header, name, io::empty())
-                .map_err(io_error(path))?;
+            // Restore refuses FIFOs and devices, so an archive never holds them.
+            return Err(ArchiveError::Special {
+                path: path.to_path_buf(),
+            });
         }
     }
     let buffered = builder.into_inner().map_err(io_error(root))?;

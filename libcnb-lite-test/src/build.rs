@@ -17,6 +17,7 @@ use crate::launch_toml::{LaunchConfig, LaunchToml, LaunchTomlError};
 use crate::layer::{LayerToml, LayerTomlError, list_layers};
 use crate::output::{Log, run_streaming};
 use crate::plan::ResolvedPlan;
+use crate::toml_error::TomlError;
 
 /// The build phase failed; nothing is exported or cached.
 #[derive(Debug, thiserror::Error)]
@@ -121,8 +122,8 @@ pub(crate) fn build(
         let bp_plan = plan.find(index);
         let plan_parent = tempfile::Builder::new()
             .prefix(&format!("{esc}-"))
-            .tempdir()
-            .map_err(io_error(&std::env::temp_dir()))?;
+            .tempdir_in(context.tmp_dir)
+            .map_err(io_error(context.tmp_dir))?;
         let plan_dir = plan_parent.path().join(&esc);
         fs::create_dir_all(&plan_dir).map_err(io_error(&plan_dir))?;
         let plan_path = plan_dir.join("plan.toml");
@@ -196,7 +197,7 @@ fn met_entries(path: &Path, plan_names: Vec<String>) -> Result<Vec<String>, Buil
     let build_toml: BuildTomlFile = match fs::read_to_string(path) {
         Ok(text) => toml::from_str(&text).map_err(|error| BuildError::BuildToml {
             path: path.to_path_buf(),
-            problem: error.message().to_owned(),
+            problem: TomlError::new(&text, &error).to_string(),
         })?,
         Err(error) if error.kind() == io::ErrorKind::NotFound => BuildTomlFile::default(),
         Err(source) => {

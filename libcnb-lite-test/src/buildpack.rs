@@ -11,6 +11,8 @@ use std::process::{Command, Stdio};
 use serde::Deserialize;
 
 use crate::config::{BuildpackSource, CargoProfile};
+use crate::output::dies_with_parent;
+use crate::toml_error::TomlError;
 
 /// A Buildpack API version such as `0.10`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -87,7 +89,7 @@ impl Buildpack {
         let descriptor: Descriptor =
             toml::from_str(&text).map_err(|source| PrepareBuildpackError::InvalidDescriptor {
                 path: path.clone(),
-                source: Box::new(source),
+                source: TomlError::new(&text, &source),
             })?;
         if descriptor.order.is_some() {
             return Err(PrepareBuildpackError::Composite { path });
@@ -160,7 +162,7 @@ pub enum PrepareBuildpackError {
         /// The descriptor path.
         path: PathBuf,
         /// The parse error.
-        source: Box<toml::de::Error>,
+        source: TomlError,
     },
     /// The `api` value is not `<major>.<minor>`.
     #[error("buildpack descriptor {path} has an invalid api version {api:?}")]
@@ -317,7 +319,7 @@ fn cargo_build(
         .map_err(io_error(dir))?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
-    command
+    dies_with_parent(&mut command)
         .arg("build")
         .arg("--manifest-path")
         .arg(&manifest)

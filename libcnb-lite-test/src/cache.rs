@@ -15,9 +15,7 @@ use crate::json::NonFiniteFloatError;
 use crate::layer::metadata_json;
 use crate::output::Log;
 use crate::report::{LayerReport, LayerStatus};
-use crate::state::{
-    self, BuildpackLayers, CACHE_METADATA, CacheMetadata, LayerRecord, ShaRef, StateDir,
-};
+use crate::state::{self, BuildpackLayers, CACHE_METADATA, CacheMetadata, LayerRecord, ShaRef};
 
 /// Writing the cache failed (reported as a warning; the build still succeeds).
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +44,8 @@ pub(crate) enum CacheError {
 pub(crate) struct CacheInput<'a> {
     pub(crate) group: &'a [&'a Buildpack],
     pub(crate) layers_dir: &'a Path,
-    pub(crate) state: &'a StateDir,
+    /// The export's blobs (the image staging dir's), to link launch layers from.
+    pub(crate) image_blobs: &'a Path,
     pub(crate) previous: Option<&'a CacheMetadata>,
     pub(crate) owner: Owner,
 }
@@ -80,7 +79,7 @@ pub(crate) fn cache(
             // Launch layers were archived by the export: reuse that blob and digest.
             let diff_id = if let Some(diff_id) = &report.diff_id {
                 link_blob(
-                    &input.state.image_blob(diff_id),
+                    &input.image_blobs.join(diff_id.blob_name()),
                     &staging.join(diff_id.blob_name()),
                 )?;
                 diff_id.clone()

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::lock::WhenLocked;
+
 /// Where a buildpack comes from.
 ///
 /// # Examples
@@ -212,6 +214,7 @@ pub struct BuildConfig {
     pub(crate) user: (u64, u64),
     pub(crate) skip_layers: bool,
     pub(crate) expected_result: ExpectedResult,
+    pub(crate) when_locked: WhenLocked,
 }
 
 impl BuildConfig {
@@ -232,7 +235,18 @@ impl BuildConfig {
             user: (1000, 1000),
             skip_layers: false,
             expected_result: ExpectedResult::Success,
+            when_locked: WhenLocked::Wait,
         }
+    }
+
+    /// What to do when another build, export or launch holds the state dir: wait for it
+    /// (the default, logging that it waits) or fail at once with [`StateError::Busy`].
+    ///
+    /// [`StateError::Busy`]: crate::StateError::Busy
+    #[must_use]
+    pub fn when_locked(mut self, when: WhenLocked) -> Self {
+        self.when_locked = when;
+        self
     }
 
     /// Sets a platform env var (`<platform>/env/<name>`), replacing an earlier value.

@@ -10,8 +10,9 @@ use std::process::{Command, Stdio};
 
 use crate::buildpack::Buildpack;
 use crate::env::{Env, InvocationContext, ReadEnvDirError};
-use crate::output::Log;
+use crate::output::{Capture, Log, dies_with_parent};
 use crate::plan::{self, BuildPlan, DetectedPlan, ResolvedPlan};
+use crate::toml_error::TomlError;
 
 /// How one buildpack's detect ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,9 +113,9 @@ pub(crate) fn detect(
         .map(|_| {
             tempfile::Builder::new()
                 .prefix("plan.")
-                .tempdir()
+                .tempdir_in(context.tmp_dir)
                 .map_err(|source| DetectError::CreatePlan {
-                    path: std::env::temp_dir(),
+                    path: context.tmp_dir.to_path_buf(),
                     source,
                 })
         })
@@ -246,7 +247,7 @@ fn spawn_detect(
         env.insert("CNB_BUILD_PLAN_PATH", plan_path.as_os_str());
     }
     let spawned = output_file.try_clone().and_then(|stderr| {
-        Command::new(buildpack.dir.join("bin").join("detect"))
+        dies_with_parent(&mut Command::new(buildpack.dir.join("bin").join("detect")))
             .arg(context.platform_dir)
             .arg(&plan_path)
             .current_dir(app_dir)
@@ -289,16 +290,25 @@ fn finish_run(
 
 fn read_output(file: &mut fs::File) -> String {
     use std::io::{Read, Seek};
-    let mut bytes = Vec::new();
-    let _ = file.rewind().and_then(|()| file.read_to_end(&mut bytes));
-    String::from_utf8_lossy(&bytes).into_owned()
+    let mut capture = Capture::default();
+    let mut buffer = vec![0; 64 * 1024];
+    let _ = file.rewind();
+    while let Ok(n @ 1..) = file.read(&mut buffer) {
+        capture.push(&buffer[..n]);
+    }
+    capture.into_string()
 }
 
 fn read_plan(path: &Path) -> Result<BuildPlan, String> {
     let text = fs::read_to_string(path)
         .map_err(|error| format!("cannot read build plan {}: {error}", path.display()))?;
-    let plan: BuildPlan = toml::from_str(&text)
-        .map_err(|error| format!("invalid build plan {}: {error}", path.display()))?;
+    let plan: BuildPlan = toml::from_str(&text).map_err(|error| {
+        format!(
+            "invalid build plan {}: {}",
+            path.display(),
+            TomlError::new(&text, &error)
+        )
+    })?;
     if let Some(name) = plan.require_with_version() {
         return Err(format!(
             "build plan requires {name:?} with a top-level version key which is not supported; move it to [requires.metadata]"

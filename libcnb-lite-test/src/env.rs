@@ -263,6 +263,8 @@ impl Env {
 pub(crate) struct InvocationContext<'a> {
     pub(crate) platform_dir: &'a Path,
     pub(crate) build_config_dir: &'a Path,
+    /// Where detect and build put their temporary plan dirs.
+    pub(crate) tmp_dir: &'a Path,
     pub(crate) target: &'a Target,
     pub(crate) exec_env: &'a str,
 }

@@ -18,6 +18,8 @@ use crate::report::{LayerReport, LayerStatus};
 use crate::state::{
     self, BuildpackLayers, ImageMetadata, LayerRecord, ShaRef, StateDir, StoreRecord,
 };
+use crate::toml_error::TomlError;
+use crate::validate::{UnsafeLayerError, check_layers};
 
 /// The export failed; the previous image is kept.
 #[derive(Debug, thiserror::Error)]
@@ -56,8 +58,11 @@ pub enum ExportError {
         /// The file.
         path: PathBuf,
         /// The parse error.
-        source: Box<toml::de::Error>,
+        source: TomlError,
     },
+    /// A layer would poison the state dir: the next build would refuse it.
+    #[error(transparent)]
+    UnsafeLayer(#[from] UnsafeLayerError),
     /// Archiving failed.
     #[error(transparent)]
     Archive(#[from] ArchiveError),
@@ -103,6 +108,7 @@ pub(crate) fn export(
     staging: &Path,
     log: &Log<'_>,
 ) -> Result<Exported, ExportError> {
+    check_layers(input.group, input.layers_dir)?;
     let blobs = staging.join("blobs");
     fs::create_dir_all(&blobs).map_err(io_error(&blobs))?;
     let mut metadata = ImageMetadata::default();
@@ -304,7 +310,7 @@ fn read_store(path: &Path, buildpack_id: &str) -> Result<Option<StoreRecord>, Ex
     };
     let mut table: toml::Table = toml::from_str(&text).map_err(|source| ExportError::Store {
         path: path.to_path_buf(),
-        source: Box::new(source),
+        source: TomlError::new(&text, &source),
     })?;
     // As for layers, absent metadata is stored as `null` and restored absent.
     let metadata = match table.remove("metadata") {

@@ -15,7 +15,10 @@ use crate::env::{DefaultAction, Env, ReadEnvDirError, RootDirRules};
 use crate::fs::remove_dir_forcibly;
 use crate::launch_toml::Process;
 use crate::lifecycle::BuildDirs;
-use crate::state::{ImageMetadata, StateDir, StateError};
+use crate::lock::WhenLocked;
+use crate::output::dies_with_parent;
+use crate::state::{ImageMetadata, Open, StateDir, StateError};
+use crate::toml_error::TomlError;
 
 /// What a launched process did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +33,7 @@ pub struct ProcessOutput {
 
 /// A process could not be launched.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum LaunchError {
+pub enum LaunchError {
     /// The state dir cannot be used.
     #[error(transparent)]
     State(#[from] StateError),
@@ -92,6 +95,65 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> LaunchError + '_ {
     }
 }
 
+/// Launches a process of the image that the last build committed to `state_dir`, as the CNB
+/// launcher does (`cnb-local launch`), in the `production` execution environment.
+///
+/// `process_type` `None` picks the default process; `args`, when given, replace the
+/// process's default arguments. The state dir is locked while the process runs; `when`
+/// says whether to wait for another build, export or launch that holds it. A missing state
+/// dir is an error and is not created.
+///
+/// # Examples
+///
+/// ```
+/// use libcnb_lite_test::{BuildConfig, BuildpackSource, Quiet, WhenLocked, launch, run};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// assert!(launch(&dir.path().join("state"), None, None, WhenLocked::Wait).is_err());
+/// assert!(!dir.path().join("state").exists(), "nothing is created");
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+///
+/// Fails when there is no state dir or image, no such process, a blob is missing or
+/// refused, an exec.d program fails, or the process cannot be started; with
+/// [`WhenLocked::Fail`], when another run holds the state dir.
+pub fn launch(
+    state_dir: &Path,
+    process_type: Option<&str>,
+    args: Option<&[String]>,
+    when: WhenLocked,
+) -> Result<ProcessOutput, LaunchError> {
+    run_process(state_dir, process_type, args, "production", when)
+}
+
+/// Replaces the build dirs with empty `<layers>` and workspace dirs for the image, after
+/// killing what a killed run left running there.
+fn fresh_dirs(state: &StateDir) -> Result<BuildDirs, LaunchError> {
+    let dirs = BuildDirs::of(state);
+    let root = state.path().join("build");
+    crate::leftovers::kill(&root);
+    remove_dir_forcibly(&root).map_err(io_error(&root))?;
+    for dir in [&dirs.layers, &dirs.workspace] {
+        fs::create_dir_all(dir).map_err(io_error(dir))?;
+    }
+    crate::leftovers::record(&root).map_err(io_error(&root))?;
+    Ok(dirs)
+}
+
+/// Opens an existing state dir (creating nothing), saying so on stderr if it waits.
+fn open_existing(state_dir: &Path, when: WhenLocked) -> Result<StateDir, StateError> {
+    let waiting = || {
+        eprintln!(
+            "Waiting: state dir {} is in use by another build, export or launch",
+            state_dir.display()
+        );
+    };
+    StateDir::open_with(state_dir, Open::Existing, when, &waiting)
+}
+
 /// Launches a process of the image in `state_dir`, as the CNB launcher does.
 ///
 /// `process_type` `None` picks the default process. `args`, when given, replace the
@@ -108,8 +170,9 @@ pub(crate) fn run_process(
     process_type: Option<&str>,
     args: Option<&[String]>,
     exec_env: &str,
+    when: WhenLocked,
 ) -> Result<ProcessOutput, LaunchError> {
-    let state = StateDir::open(state_dir)?;
+    let state = open_existing(state_dir, when)?;
     let image = state
         .image_metadata()?
         .ok_or_else(|| LaunchError::NoImage {
@@ -137,12 +200,7 @@ pub(crate) fn run_process(
         });
     }
 
-    let dirs = BuildDirs::of(&state);
-    let root = state.path().join("build");
-    remove_dir_forcibly(&root).map_err(io_error(&root))?;
-    for dir in [&dirs.layers, &dirs.workspace] {
-        fs::create_dir_all(dir).map_err(io_error(dir))?;
-    }
+    let dirs = fresh_dirs(&state)?;
     let extract = |diff_id: &str, dest: &Path, allowed: &Path| -> Result<(), LaunchError> {
         let blob = DiffId::parse(diff_id)
             .map(|d| state.image_blob(&d))
@@ -195,7 +253,7 @@ pub(crate) fn run_process(
             available: "a process with a command".into(),
         });
     };
-    let output = Command::new(program)
+    let output = dies_with_parent(&mut Command::new(program))
         .args(fixed)
         .args(args.unwrap_or(&process.args))
         .current_dir(&working_dir)
@@ -294,7 +352,7 @@ fn run_exec_d(
         problem,
     };
     let fd3 = tempfile::NamedTempFile::new().map_err(io_error(&std::env::temp_dir()))?;
-    let output = Command::new("/bin/sh")
+    let output = dies_with_parent(&mut Command::new("/bin/sh"))
         .arg("-c")
         .arg("exec \"$0\" 3>\"$1\"")
         .arg(program)
@@ -311,8 +369,12 @@ fn run_exec_d(
         return Err(failed(format!("exit status {}", output.status)));
     }
     let text = fs::read_to_string(fd3.path()).map_err(io_error(fd3.path()))?;
-    let table: toml::Table = toml::from_str(&text)
-        .map_err(|error| failed(format!("invalid TOML on fd 3: {}", error.message())))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|error| {
+        failed(format!(
+            "invalid TOML on fd 3: {}",
+            TomlError::new(&text, &error)
+        ))
+    })?;
     for (name, value) in table {
         match value {
             toml::Value::String(value) => env.insert(name, value),

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::buildpack::BuildpackApi;
+use crate::toml_error::TomlError;
 
 /// A launch process.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +79,7 @@ pub enum LaunchTomlError {
         /// The file.
         path: PathBuf,
         /// The parse error.
-        source: Box<toml::de::Error>,
+        source: TomlError,
     },
     /// A rule of the Buildpack API is broken.
     #[error("invalid {path}: {rule}")]
@@ -124,7 +125,7 @@ impl LaunchToml {
         };
         let raw: RawLaunch = toml::from_str(&text).map_err(|source| LaunchTomlError::Parse {
             path: path.to_path_buf(),
-            source: Box::new(source),
+            source: TomlError::new(&text, &source),
         })?;
         let invalid = |rule: String| LaunchTomlError::Invalid {
             path: path.to_path_buf(),
@@ -157,7 +158,10 @@ impl LaunchToml {
                 toml::Value::Table(table)
                     .try_into()
                     .map_err(|error: toml::de::Error| {
-                        invalid(format!("invalid process: {}", error.message()))
+                        invalid(format!(
+                            "invalid process: {}",
+                            TomlError::without_input(&error)
+                        ))
                     })?;
             buildpack_id.clone_into(&mut process.buildpack_id);
             processes.push(process);

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::json::{NonFiniteFloatError, toml_to_json};
+use crate::toml_error::TomlError;
 
 /// A layer's `[types]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -81,7 +82,7 @@ pub enum LayerTomlError {
         /// The file.
         path: PathBuf,
         /// The parse error.
-        source: Box<toml::de::Error>,
+        source: TomlError,
     },
     /// `build`, `launch` or `cache` keys at the top level (API ≥ 0.6 wants them in `[types]`).
     #[error(
@@ -114,7 +115,7 @@ impl LayerToml {
         let mut table: toml::Table =
             toml::from_str(text).map_err(|source| LayerTomlError::Parse {
                 path: path.to_path_buf(),
-                source: Box::new(source),
+                source: TomlError::new(text, &source),
             })?;
         if ["build", "launch", "cache"]
             .iter()
@@ -189,7 +190,7 @@ pub(crate) fn metadata_json(
 
 /// Names that are never layers: `store`, `launch` and `build` (their tomls are files of
 /// another kind).
-const RESERVED: [&str; 3] = ["store", "launch", "build"];
+pub(crate) const RESERVED: [&str; 3] = ["store", "launch", "build"];
 
 /// The layer names of a buildpack dir: every sub-dir and every `<name>.toml`, minus the
 /// reserved names, sorted and de-duplicated (`ReadLayersDir`). A missing dir has none.

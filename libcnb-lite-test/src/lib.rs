@@ -13,10 +13,6 @@ mod archive;
 mod build;
 mod buildpack;
 mod cache;
-// Public only for the `cnb-local` binary (`src/bin/cnb-local.rs`, a separate crate); not part
-// of the test API.
-#[doc(hidden)]
-pub mod cli;
 mod config;
 mod detect;
 mod env;
@@ -26,7 +22,9 @@ mod json;
 mod launch;
 mod launch_toml;
 mod layer;
+mod leftovers;
 mod lifecycle;
+mod lock;
 pub mod oci;
 mod output;
 mod plan;
@@ -34,6 +32,8 @@ mod report;
 mod restore;
 mod state;
 mod testing;
+mod toml_error;
+mod validate;
 
 pub use archive::{ArchiveError, DiffId, ExtractError};
 pub use build::BuildError;
@@ -43,10 +43,11 @@ pub use detect::{DetectError, DetectResult, DetectRun};
 pub use env::ReadEnvDirError;
 pub use export::ExportError;
 pub use json::NonFiniteFloatError;
-pub use launch::ProcessOutput;
+pub use launch::{LaunchError, ProcessOutput, launch};
 pub use launch_toml::{LaunchTomlError, Process};
 pub use layer::{LayerTomlError, LayerTypes};
 pub use lifecycle::{BuildFailure, LifecycleError, run};
+pub use lock::WhenLocked;
 pub use output::{Observer, Output, Progress, Quiet, Stream};
 pub use report::{BuildReport, LayerReport, LayerStatus, Timings};
 pub use restore::{RestoreError, RestoredFrom, RestoredLayer};
@@ -55,3 +56,5 @@ pub use state::{
     StoreRecord,
 };
 pub use testing::{TestContext, build, build_in};
+pub use toml_error::TomlError;
+pub use validate::UnsafeLayerError;

@@ -19,7 +19,7 @@ use crate::export::{self, ExportError, ExportInput};
 use crate::output::{Log, Observer, Output};
 use crate::report::{BuildReport, Timings};
 use crate::restore::{self, RestoreError, RestoreInput};
-use crate::state::{StateDir, StateError};
+use crate::state::{Open, StateDir, StateError};
 
 /// Why a build failed.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +94,9 @@ pub(crate) struct BuildDirs {
     pub build_config: PathBuf,
     /// Where binaries and crates are packaged into buildpack dirs.
     pub buildpacks: PathBuf,
+    /// Plan dirs and other temporary files of detect and build: inside the state dir, so
+    /// the next build removes what a killed one left.
+    pub tmp: PathBuf,
 }
 
 impl BuildDirs {
@@ -107,12 +110,14 @@ impl BuildDirs {
             platform: root.join("platform"),
             build_config: root.join("build-config"),
             buildpacks: root.join("buildpacks"),
+            tmp: root.join("tmp"),
         }
     }
 
     /// Removes and recreates all dirs (read-only dirs included).
     pub(crate) fn recreate(&self, state: &StateDir) -> Result<(), LifecycleError> {
         let root = state.path().join("build");
+        crate::leftovers::kill(&root);
         crate::fs::remove_dir_forcibly(&root).map_err(io_error(&root))?;
         for dir in [
             &self.layers,
@@ -120,9 +125,11 @@ impl BuildDirs {
             &self.platform.join("env"),
             &self.build_config.join("env"),
             &self.buildpacks,
+            &self.tmp,
         ] {
             fs::create_dir_all(dir).map_err(io_error(dir))?;
         }
+        crate::leftovers::record(&root).map_err(io_error(&root))?;
         Ok(())
     }
 }
@@ -249,7 +256,12 @@ fn run_logged(
     if config.buildpacks.is_empty() {
         return Err(LifecycleError::NoBuildpacks);
     }
-    let state = StateDir::open(state_dir)?;
+    let state = StateDir::open_with(state_dir, Open::Create, config.when_locked, &|| {
+        log.info(&format!(
+            "Waiting: state dir {} is in use by another build, export or launch",
+            state_dir.display()
+        ));
+    })?;
     let previous_image = state.image_metadata()?;
     let (previous_cache, cache_warning) = state.cache_metadata()?;
     let mut warnings = Vec::new();
@@ -282,6 +294,7 @@ fn run_logged(
     let context = InvocationContext {
         platform_dir: &dirs.platform,
         build_config_dir: &dirs.build_config,
+        tmp_dir: &dirs.tmp,
         target: &config.target,
         exec_env: &config.exec_env,
     };
@@ -353,6 +366,7 @@ fn run_logged(
         gid: config.user.1,
     };
     let image_dir = state.image_dir();
+    let cache_dir = state.cache_dir();
     let staging = state.begin(&image_dir)?;
     let exported = export::export(
         &ExportInput {
@@ -374,39 +388,47 @@ fn run_logged(
             return Err(error.into());
         }
     };
-    state.commit(&image_dir)?;
     timings.export = phase.elapsed();
 
+    // The cache is staged next to the image and both are committed together below; a
+    // cache that cannot be staged only warns, as in the lifecycle, and the old one stays.
     let phase = Instant::now();
-    let cache_dir = state.cache_dir();
     let cache_result = state
         .begin(&cache_dir)
-        .map_err(|e| e.to_string())
-        .and_then(|staging| {
+        .map_err(|e| error_chain(&e))
+        .and_then(|cache_staging| {
             cache::cache(
                 &CacheInput {
                     group: &built_refs,
                     layers_dir: &dirs.layers,
-                    state: &state,
+                    image_blobs: &staging.join("blobs"),
                     previous: previous_cache.as_ref(),
                     owner,
                 },
                 &mut exported.layers,
-                &staging,
+                &cache_staging,
                 log,
             )
             .map_err(|error| error_chain(&error))
-            .and_then(|()| {
-                state
-                    .commit(&cache_dir)
-                    .map_err(|error| error_chain(&error))
-            })
         });
     if let Err(error) = cache_result {
         abandon(&state, &cache_dir, log);
         let warning = format!("Failed to export cache: {error}");
         log.warn(&warning);
         warnings.push(warning);
+    }
+    match state.commit() {
+        Ok(commit_warnings) => {
+            for warning in commit_warnings {
+                log.warn(&warning);
+                warnings.push(warning);
+            }
+        }
+        Err(error) => {
+            abandon(&state, &image_dir, log);
+            abandon(&state, &cache_dir, log);
+            return Err(error.into());
+        }
     }
     timings.cache = phase.elapsed();
 

@@ -68,7 +68,8 @@ pub struct Quiet;
 
 impl Observer for Quiet {}
 
-/// The captured output of a build.
+/// The captured output of a build. Each stream keeps its first and its last 4 MiB (a note
+/// in between says how much was left out); an [`Observer`] sees all of it as it arrives.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Output {
     /// Lifecycle log lines (`===> BUILDING`, `Adding layer '…'`, …) and buildpacks' stdout.
@@ -77,25 +78,75 @@ pub struct Output {
     pub stderr: String,
 }
 
-/// Captures output and forwards it to an observer.
+/// How much of each stream [`Output`] keeps: the first and the last half of this. A
+/// buildpack may print gigabytes; everything still reaches the observer as it arrives.
+const CAPTURE_LIMIT: usize = 8 << 20;
+
+/// One captured stream, bounded by [`CAPTURE_LIMIT`]: its beginning, and a ring of its
+/// most recent bytes once it grew too long.
+#[derive(Debug, Default)]
+pub(crate) struct Capture {
+    head: Vec<u8>,
+    tail: std::collections::VecDeque<u8>,
+    /// Bytes dropped between the head and the tail.
+    omitted: u64,
+}
+
+impl Capture {
+    pub(crate) fn push(&mut self, mut bytes: &[u8]) {
+        let half = CAPTURE_LIMIT / 2;
+        if self.head.len() < half {
+            let n = bytes.len().min(half - self.head.len());
+            self.head.extend_from_slice(&bytes[..n]);
+            bytes = &bytes[n..];
+        }
+        if bytes.len() >= half {
+            self.omitted += (self.tail.len() + bytes.len() - half) as u64;
+            self.tail.clear();
+            bytes = &bytes[bytes.len() - half..];
+        } else {
+            let overflow = (self.tail.len() + bytes.len()).saturating_sub(half);
+            self.tail.drain(..overflow);
+            self.omitted += overflow as u64;
+        }
+        self.tail.extend(bytes);
+    }
+
+    pub(crate) fn into_string(self) -> String {
+        let mut bytes = self.head;
+        if self.omitted > 0 {
+            bytes.extend_from_slice(
+                format!(
+                    "\n[... {} bytes of output not kept here ...]\n",
+                    self.omitted
+                )
+                .as_bytes(),
+            );
+        }
+        bytes.extend(self.tail);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+/// Captures output (bounded) and forwards it to an observer.
 pub(crate) struct Log<'a> {
     observer: &'a dyn Observer,
-    captured: Mutex<(Vec<u8>, Vec<u8>)>,
+    captured: Mutex<(Capture, Capture)>,
 }
 
 impl<'a> Log<'a> {
     pub(crate) fn new(observer: &'a dyn Observer) -> Self {
         Self {
             observer,
-            captured: Mutex::new((Vec::new(), Vec::new())),
+            captured: Mutex::new((Capture::default(), Capture::default())),
         }
     }
 
     pub(crate) fn write(&self, stream: Stream, bytes: &[u8]) {
         if let Ok(mut captured) = self.captured.lock() {
             match stream {
-                Stream::Stdout => captured.0.extend_from_slice(bytes),
-                Stream::Stderr => captured.1.extend_from_slice(bytes),
+                Stream::Stdout => captured.0.push(bytes),
+                Stream::Stderr => captured.1.push(bytes),
             }
         }
         self.observer.output(stream, bytes);
@@ -129,12 +180,16 @@ impl<'a> Log<'a> {
         result
     }
 
+    /// The captured output, emptying the capture (called once, when the build ends).
     pub(crate) fn output(&self) -> Output {
         self.captured
             .lock()
-            .map(|captured| Output {
-                stdout: String::from_utf8_lossy(&captured.0).into_owned(),
-                stderr: String::from_utf8_lossy(&captured.1).into_owned(),
+            .map(|mut captured| {
+                let (stdout, stderr) = std::mem::take(&mut *captured);
+                Output {
+                    stdout: stdout.into_string(),
+                    stderr: stderr.into_string(),
+                }
             })
             .unwrap_or_default()
     }
@@ -146,13 +201,38 @@ impl std::fmt::Debug for Log<'_> {
     }
 }
 
+/// Makes the process `command` starts die with this process (`PR_SET_PDEATHSIG`), so a
+/// killed `cnb-local` leaves no buildpack running on. Processes the child starts itself are
+/// not covered.
+pub(crate) fn dies_with_parent(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    let parent = rustix::process::getpid();
+    let hook = move || {
+        rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+        // The parent may have died before the signal was set up.
+        if rustix::process::getppid() != Some(parent) {
+            return Err(io::Error::other("the parent process exited"));
+        }
+        Ok(())
+    };
+    // SAFETY: the hook runs between fork and exec; it only makes two system calls (prctl,
+    // getppid) and allocates nothing unless it fails.
+    #[expect(
+        unsafe_code,
+        reason = "pre_exec is the only way to run prctl in the child"
+    )]
+    unsafe {
+        command.pre_exec(hook)
+    }
+}
+
 /// Runs `command`, streaming its stdout and stderr into `log` as they arrive.
 pub(crate) fn run_streaming(command: &mut Command, log: &Log<'_>) -> io::Result<ExitStatus> {
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child: Child = command.spawn()?;
+    let mut child: Child = dies_with_parent(command).spawn()?;
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     std::thread::scope(|scope| {

@@ -167,8 +167,11 @@ pub(crate) fn restore(
             {
                 if sha == cached.sha {
                     log.info(&format!("Restoring data for \"{identifier}\" from cache"));
-                    contents =
-                        restore_contents(input, buildpack, &name, &cached.sha, &identifier, log)?;
+                    // A step, so a terminal shows progress while a big layer is hashed and
+                    // extracted.
+                    contents = log.step(&format!("restoring {identifier}"), || {
+                        restore_contents(input, buildpack, &name, &cached.sha, &identifier, log)
+                    })?;
                 } else {
                     log.info(&format!("Removing \"{identifier}\", wrong sha"));
                     for path in [

@@ -8,25 +8,34 @@
 //! <state>/cache/committed/io.buildpacks.lifecycle.cache.metadata   cache metadata (JSON)
 //! ```
 //!
-//! The image and the cache are each written to a staging dir and committed by renames
-//! (`committed` → backup, staging → `committed`, backup removed), as the lifecycle's volume
-//! cache does, so a failed build leaves the previous state untouched. The harness only
-//! ever deletes inside the state dir, and refuses a non-empty dir without the marker.
+//! The image and the cache are each written to a staging dir and committed together by
+//! renames (`committed` → backup, staging → `committed`, backup removed), after a journal
+//! file (`commit.journal`) records that the commit is decided: a failed build leaves the
+//! previous state untouched, and a build killed during the renames is finished by the next
+//! [`StateDir::open`]. One process at a time uses a state dir (an exclusive `flock` on the
+//! dir). The harness only ever deletes inside the state dir, and refuses a non-empty dir
+//! without the marker.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::archive::DiffId;
 use crate::launch_toml::Process;
+use crate::lock::{DirLock, LockError, WhenLocked, lock_dir};
 
 /// The marker file that identifies a state dir.
 pub(crate) const MARKER: &str = "cnb-local-state.toml";
 const MARKER_CONTENTS: &str =
     "# State of libcnb-lite-test / cnb-local: previous image and cache.\nformat = 1\n";
+/// Written when the image and the cache are about to be committed together (see
+/// [`StateDir::commit`]).
+const COMMIT_JOURNAL: &str = "commit.journal";
 /// The cache metadata file name, as in the lifecycle's volume cache.
 pub(crate) const CACHE_METADATA: &str = "io.buildpacks.lifecycle.cache.metadata";
 
@@ -146,6 +155,20 @@ pub enum StateError {
         /// What is wrong.
         problem: String,
     },
+    /// There is no state dir at the path (launch and export need a build first).
+    #[error("{path} is not a state dir (no {MARKER}); build first")]
+    Missing {
+        /// The path.
+        path: PathBuf,
+    },
+    /// Another build, export or launch holds the state dir.
+    #[error(
+        "state dir {path} is in use by another build, export or launch; wait for it to finish (or let this run wait for it), or use another state dir"
+    )]
+    Busy {
+        /// The state dir.
+        path: PathBuf,
+    },
     /// A file or dir could not be read or written.
     #[error("cannot access state path {path}")]
     Io {
@@ -182,16 +205,50 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> StateError + '_ {
 #[derive(Debug, Clone)]
 pub struct StateDir {
     root: PathBuf,
+    _lock: Arc<DirLock>,
+}
+
+/// Whether [`StateDir::open_with`] may create the state dir.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Open {
+    /// Create the dir and the marker when missing (a build).
+    Create,
+    /// Use only an existing state dir (launch, export).
+    Existing,
 }
 
 impl StateDir {
-    /// Opens (creating if needed) a state dir, and finishes or undoes an interrupted commit.
+    /// Opens (creating if needed) a state dir, waiting while another build or export holds
+    /// it, and finishes or undoes an interrupted commit. The dir stays locked for this
+    /// process until the last clone of the returned value is dropped.
     ///
     /// # Errors
     ///
-    /// Fails when the dir is not empty and lacks the marker, or cannot be created.
+    /// Fails when the dir is not empty and lacks the marker, or cannot be created or locked.
     pub fn open(path: &Path) -> Result<Self, StateError> {
-        fs::create_dir_all(path).map_err(io_error(path))?;
+        Self::open_with(path, Open::Create, WhenLocked::Wait, &|| {})
+    }
+
+    /// Opens a state dir as [`StateDir::open`] does; `waiting` is called once when another
+    /// process holds the lock and `when` says to wait. [`Open::Existing`] creates nothing: a
+    /// missing dir or one without the marker is [`StateError::Missing`].
+    pub(crate) fn open_with(
+        path: &Path,
+        open: Open,
+        when: WhenLocked,
+        waiting: &dyn Fn(),
+    ) -> Result<Self, StateError> {
+        if open == Open::Existing && !path.join(MARKER).is_file() {
+            return Err(StateError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        // The emptiness check and the marker are written under the lock, so two first
+        // builds on one new dir cannot both take it for theirs.
+        let lock = lock_dir(path, when, waiting).map_err(|error| match error {
+            LockError::Busy { path } => StateError::Busy { path },
+            LockError::Io { path, source } => StateError::Io { path, source },
+        })?;
         let root = path.canonicalize().map_err(io_error(path))?;
         let marker = root.join(MARKER);
         if !marker.is_file() {
@@ -202,7 +259,8 @@ impl StateDir {
             if !empty {
                 return Err(StateError::NotAStateDir { path: root });
             }
-            fs::write(&marker, MARKER_CONTENTS).map_err(io_error(&marker))?;
+            crate::fs::write_atomically(&marker, MARKER_CONTENTS.as_bytes())
+                .map_err(io_error(&marker))?;
         }
         // A symlink here would redirect writes and deletions outside the state dir.
         for name in [
@@ -214,6 +272,7 @@ impl StateDir {
             "cache/committed.staging",
             "cache/committed.backup",
             "build",
+            COMMIT_JOURNAL,
         ] {
             let path = root.join(name);
             if fs::symlink_metadata(&path).is_ok_and(|meta| meta.file_type().is_symlink()) {
@@ -223,9 +282,12 @@ impl StateDir {
                 });
             }
         }
-        recover(&root.join("image"))?;
-        recover(&root.join("cache").join("committed"))?;
-        Ok(Self { root })
+        let state = Self {
+            root,
+            _lock: Arc::new(lock),
+        };
+        state.recover()?;
+        Ok(state)
     }
 
     /// The state dir.
@@ -340,70 +402,105 @@ impl StateDir {
     /// # Errors
     ///
     /// Fails when the dir cannot be created.
-    #[expect(
-        clippy::unused_self,
-        reason = "staging and committing go through the state dir they belong to"
-    )]
     pub(crate) fn begin(&self, committed: &Path) -> Result<PathBuf, StateError> {
-        let staging = staging_path(committed);
-        if staging.exists() {
-            remove_all(&staging)?;
-        }
+        let staging = self.staging(committed)?;
+        remove_all(&staging)?;
         fs::create_dir_all(&staging).map_err(io_error(&staging))?;
         Ok(staging)
     }
 
-    /// Replaces `committed` with its staging dir.
+    /// The staging dir of `committed`, which must be the image or the cache dir.
+    fn staging(&self, committed: &Path) -> Result<PathBuf, StateError> {
+        if committed == self.image_dir() || committed == self.cache_dir() {
+            Ok(staging_path(committed))
+        } else {
+            Err(StateError::Corrupt {
+                path: committed.to_path_buf(),
+                problem: "is not a committed dir of the state dir".into(),
+            })
+        }
+    }
+
+    /// Replaces the image and the cache dirs with their staging dirs, together: every
+    /// staging dir that exists is committed, or (on a failure before the commit is decided)
+    /// none is. The decision is the journal file; a run killed after it is rolled forward by
+    /// the next [`StateDir::open`]. Returns warnings (an old dir that cannot be removed).
     ///
     /// # Errors
     ///
-    /// Fails when a rename or removal fails.
-    #[expect(
-        clippy::unused_self,
-        reason = "staging and committing go through the state dir they belong to"
-    )]
-    pub(crate) fn commit(&self, committed: &Path) -> Result<(), StateError> {
-        let staging = staging_path(committed);
-        let backup = backup_path(committed);
-        if committed.exists() {
-            fs::rename(committed, &backup).map_err(io_error(committed))?;
+    /// Fails when a leftover backup cannot be removed, or the journal or a rename fails;
+    /// before the journal is written, both dirs stay as they were.
+    pub(crate) fn commit(&self) -> Result<Vec<String>, StateError> {
+        let dirs = [self.image_dir(), self.cache_dir()];
+        // A backup left by an earlier commit would make a rename below fail halfway.
+        for committed in &dirs {
+            remove_all(&backup_path(committed))?;
         }
-        fs::rename(&staging, committed).map_err(io_error(&staging))?;
-        if backup.exists() {
-            remove_all(&backup)?;
+        let journal = self.root.join(COMMIT_JOURNAL);
+        crate::fs::write_atomically(&journal, b"committing the image and cache staging dirs\n")
+            .map_err(io_error(&journal))?;
+        self.roll_forward()?;
+        fs::remove_file(&journal).map_err(io_error(&journal))?;
+        let mut warnings = Vec::new();
+        for committed in &dirs {
+            let backup = backup_path(committed);
+            if let Err(error) = remove_all(&backup) {
+                warnings.push(format!(
+                    "cannot remove the previous {}; the next build fails until it is removed: {}",
+                    backup.display(),
+                    crate::lifecycle::error_chain(&error)
+                ));
+            }
+        }
+        Ok(warnings)
+    }
+
+    /// Moves every staging dir into place (the old dir to its backup first).
+    fn roll_forward(&self) -> Result<(), StateError> {
+        for committed in [self.image_dir(), self.cache_dir()] {
+            let staging = staging_path(&committed);
+            if !staging.exists() {
+                continue;
+            }
+            let backup = backup_path(&committed);
+            if committed.exists() {
+                fs::rename(&committed, &backup).map_err(io_error(&committed))?;
+            }
+            fs::rename(&staging, &committed).map_err(io_error(&staging))?;
         }
         Ok(())
     }
 
-    /// Removes a staging dir after a failure.
+    /// Removes the staging dir of `committed` after a failure.
     ///
     /// # Errors
     ///
     /// Fails when the staging dir exists but cannot be removed.
     pub(crate) fn abandon(&self, committed: &Path) -> Result<(), StateError> {
-        let staging = staging_path(committed);
-        if staging.starts_with(&self.root) {
-            remove_all(&staging)?;
+        remove_all(&self.staging(committed)?)
+    }
+
+    /// Finishes a commit that was decided (the journal exists), or undoes one that was not:
+    /// staging dirs are removed, and backups too when they can be (the next commit fails
+    /// with a clear error on one that cannot, before changing anything).
+    fn recover(&self) -> Result<(), StateError> {
+        let journal = self.root.join(COMMIT_JOURNAL);
+        if journal.exists() {
+            self.roll_forward()?;
+            fs::remove_file(&journal).map_err(io_error(&journal))?;
+        }
+        for committed in [self.image_dir(), self.cache_dir()] {
+            remove_all(&staging_path(&committed))?;
+            let backup = backup_path(&committed);
+            if backup.exists() && !committed.exists() {
+                // Left by an interrupted commit of an earlier version, which had no journal.
+                fs::rename(&backup, &committed).map_err(io_error(&backup))?;
+            } else {
+                let _ = remove_all(&backup);
+            }
         }
         Ok(())
     }
-}
-
-/// Finishes or undoes an interrupted commit of `committed`.
-fn recover(committed: &Path) -> Result<(), StateError> {
-    let backup = backup_path(committed);
-    if backup.exists() {
-        if committed.exists() {
-            remove_all(&backup)?;
-        } else {
-            fs::rename(&backup, committed).map_err(io_error(&backup))?;
-        }
-    }
-    let staging = staging_path(committed);
-    if staging.exists() {
-        remove_all(&staging)?;
-    }
-    Ok(())
 }
 
 /// Layer names must be single path components, or a restored toml could land anywhere.
@@ -463,15 +560,46 @@ mod tests {
         let image = state.image_dir();
         let staging = state.begin(&image).unwrap();
         fs::write(staging.join("metadata.json"), "{}").unwrap();
-        state.commit(&image).unwrap();
+        assert!(state.commit().unwrap().is_empty());
         assert!(state.image_metadata().unwrap().is_some());
+        drop(state);
 
-        // An interrupted commit (committed moved away, staging not yet renamed) is undone.
-        fs::rename(&image, backup_path(&image)).unwrap();
+        // A commit that was not decided (no journal) is undone: the staging dirs go.
         fs::create_dir(staging_path(&image)).unwrap();
+        fs::create_dir_all(staging_path(&dir.path().join("cache/committed"))).unwrap();
         let state = StateDir::open(dir.path()).unwrap();
         assert!(state.image_metadata().unwrap().is_some());
         assert!(!staging_path(&image).exists());
+        drop(state);
+
+        // A decided commit killed halfway (the image moved to its backup, its staging dir
+        // not yet renamed; the cache not started) is rolled forward: both are the new ones.
+        let cache = dir.path().join("cache/committed");
+        fs::create_dir_all(&cache).unwrap();
+        fs::write(cache.join("old"), "").unwrap();
+        fs::create_dir(staging_path(&image)).unwrap();
+        fs::write(
+            staging_path(&image).join("metadata.json"),
+            r#"{"labels":{"a":"new"}}"#,
+        )
+        .unwrap();
+        fs::create_dir(staging_path(&cache)).unwrap();
+        fs::write(staging_path(&cache).join("new"), "").unwrap();
+        fs::rename(&image, backup_path(&image)).unwrap();
+        fs::write(dir.path().join(COMMIT_JOURNAL), "").unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        let labels = state.image_metadata().unwrap().unwrap().labels;
+        assert_eq!(labels.get("a").map(String::as_str), Some("new"));
+        assert!(cache.join("new").exists() && !cache.join("old").exists());
+        for leftover in [
+            staging_path(&image),
+            backup_path(&image),
+            staging_path(&cache),
+            backup_path(&cache),
+            dir.path().join(COMMIT_JOURNAL),
+        ] {
+            assert!(!leftover.exists(), "{} is left", leftover.display());
+        }
     }
 
     #[test]

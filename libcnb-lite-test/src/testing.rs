@@ -134,8 +134,14 @@ impl TestContext<'_> {
         process_type: Option<&str>,
         args: Option<&[String]>,
     ) -> ProcessOutput {
-        run_process(self.state_dir, process_type, args, &self.config.exec_env)
-            .unwrap_or_else(|error| panic!("cannot launch process: {}", error_chain(&error)))
+        run_process(
+            self.state_dir,
+            process_type,
+            args,
+            &self.config.exec_env,
+            crate::WhenLocked::Wait,
+        )
+        .unwrap_or_else(|error| panic!("cannot launch process: {}", error_chain(&error)))
     }
 }
 

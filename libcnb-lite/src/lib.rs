@@ -65,6 +65,25 @@
 //!   [`exec_d`] the output of exec.d programs.
 //! - [`data`] (the `libcnb-lite-data` crate) has the types of the spec's TOML files.
 //!
+//! # Packaging and testing
+//!
+//! Package a buildpack crate with libcnb-cargo, as for libcnb (`cargo install
+//! libcnb-cargo`, then in the crate's dir):
+//!
+//! ```text
+//! cargo libcnb package                                    # needs the musl target
+//! cargo libcnb package --target x86_64-unknown-linux-gnu  # where no musl target is installed
+//! ```
+//!
+//! It writes the buildpack (`buildpack.toml`, `bin/build`, `bin/detect`) under `packaged/`
+//! in the workspace root. A glibc build runs on run images that have glibc.
+//!
+//! Test without Docker with the `libcnb-lite-test` crate: its `build` runs the crate's own
+//! binary (`BuildpackSource::binary(env!("CARGO_BIN_EXE_<name>"), "buildpack.toml")`) or a
+//! packaged dir through a local lifecycle, and `ctx.rebuild` shows what a real rebuild
+//! restores. The `cnb-local` tool does the same from the shell (`cnb-local build
+//! --buildpack <dir> --app <dir>`, then `cnb-local launch`).
+//!
 //! # Example
 //!
 //! ```no_run
@@ -264,5 +283,5 @@ macro_rules! additional_buildpack_binary_path {
 }
 
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -187,9 +187,15 @@ fn append_prefix(
 pub(crate) fn from_dir(root: &Path, blobs: &Blobs) -> Result<Descriptor, ImageError> {
     let writer = blobs.writer()?;
     let owner = crate::archive::Owner { uid: 0, gid: 0 };
-    let (_, writer) = crate::archive::write_archive(root, Path::new(""), owner, writer).map_err(
-        |crate::archive::ArchiveError::Io { path, source }| ImageError::ReadLayer { path, source },
-    )?;
+    let (_, writer) =
+        crate::archive::write_archive(root, Path::new(""), owner, writer).map_err(|error| {
+            match error {
+                crate::archive::ArchiveError::Io { path, source } => {
+                    ImageError::ReadLayer { path, source }
+                }
+                other => ImageError::RootFs(other),
+            }
+        })?;
     writer.finish(MEDIA_TYPE_LAYER)
 }
 

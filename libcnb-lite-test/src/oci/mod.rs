@@ -62,10 +62,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::archive::DiffId;
+use crate::archive::{ArchiveError, DiffId};
 use crate::env::{Env, ReadEnvDirError};
 use crate::launch::apply_launch_layers;
-use crate::state::{ImageMetadata, ShaRef, StateDir, StateError};
+use crate::lock::{LockError, WhenLocked, lock_dir};
+use crate::state::{ImageMetadata, Open, ShaRef, StateDir, StateError};
 use blobs::Blobs;
 use layer::EnvCapture;
 pub use run_image::{ParseRunImageError, RunImage};
@@ -87,6 +88,14 @@ pub enum ImageError {
     )]
     OutputNotEmpty {
         /// The output dir.
+        path: PathBuf,
+    },
+    /// Another export (or, for the state dir, a build) holds the dir.
+    #[error(
+        "{path} is in use by another export; wait for it to finish (or let this run wait for it), or choose another dir"
+    )]
+    Busy {
+        /// The locked dir.
         path: PathBuf,
     },
     /// The state dir holds no image.
@@ -122,6 +131,9 @@ pub enum ImageError {
         /// The underlying error.
         source: io::Error,
     },
+    /// The rootfs of a base image holds what a layer may not (a symlinked root, a device).
+    #[error("cannot use the rootfs")]
+    RootFs(#[source] ArchiveError),
     /// A layer's env dir cannot be read.
     #[error(transparent)]
     Env(#[from] ReadEnvDirError),
@@ -149,6 +161,7 @@ pub enum ImageError {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImageOptions {
     run_image: Option<RunImage>,
+    when_locked: WhenLocked,
 }
 
 impl ImageOptions {
@@ -162,6 +175,14 @@ impl ImageOptions {
     #[must_use]
     pub fn run_image(mut self, run_image: RunImage) -> Self {
         self.run_image = Some(run_image);
+        self
+    }
+
+    /// What to do when another process holds the state dir or the output dir: wait (the
+    /// default, saying so on stderr) or fail at once ([`ImageError::Busy`]).
+    #[must_use]
+    pub fn when_locked(mut self, when: WhenLocked) -> Self {
+        self.when_locked = when;
         self
     }
 
@@ -260,7 +281,16 @@ pub fn write_image(
             path: state_dir.to_path_buf(),
         });
     }
-    let state = StateDir::open(state_dir)?;
+    let waiting = |dir: &Path| {
+        let dir = dir.display().to_string();
+        move || eprintln!("Waiting: {dir} is in use by another build, export or launch")
+    };
+    let state = StateDir::open_with(
+        state_dir,
+        Open::Existing,
+        options.when_locked,
+        &waiting(state_dir),
+    )?;
     let metadata = state.image_metadata()?.ok_or_else(|| ImageError::NoImage {
         path: state.path().to_path_buf(),
     })?;
@@ -269,13 +299,17 @@ pub fn write_image(
         .as_ref()
         .map(run_image::read)
         .transpose()?;
-    with_output(output, |blobs| {
+    with_output(output, options.when_locked, &waiting(output), |blobs| {
         write_layers_and_config(&state, &metadata, base.as_ref(), blobs)
     })
 }
 
 /// Reads and checks a run image without writing anything, to fail before a build.
-pub(crate) fn check_run_image(run_image: &RunImage) -> Result<(), ImageError> {
+///
+/// # Errors
+///
+/// Fails as [`write_image`] does for a missing or invalid run image.
+pub fn check_run_image(run_image: &RunImage) -> Result<(), ImageError> {
     run_image::read(run_image).map(drop)
 }
 
@@ -304,7 +338,7 @@ pub fn write_rootfs_image(
     output: &Path,
     env: &[String],
 ) -> Result<WrittenImage, ImageError> {
-    with_output(output, |blobs| {
+    with_output(output, WhenLocked::Wait, &|| {}, |blobs| {
         let layer = layer::from_dir(rootfs, blobs)?;
         let config = ImageConfig {
             created: Some(CREATED.into()),
@@ -331,18 +365,23 @@ pub fn write_rootfs_image(
 
 type Parts = (ImageConfig, Vec<Descriptor>, Vec<ImageLayer>, Vec<String>);
 
-/// Prepares `output`, runs `write` for the layers and config, writes the manifest, then
-/// `oci-layout` and `index.json`; removes what it wrote when anything fails.
+/// Locks `output` (creating it), checks under the lock that it is empty, runs `write` for
+/// the layers and config, writes the manifest, then `oci-layout` and `index.json`; removes
+/// what it wrote when anything fails.
 fn with_output(
     output: &Path,
+    when: WhenLocked,
+    waiting: &dyn Fn(),
     write: impl FnOnce(&Blobs) -> Result<Parts, ImageError>,
 ) -> Result<WrittenImage, ImageError> {
     check_output(output)?;
     let created = !output.exists();
-    fs::create_dir_all(output).map_err(|source| ImageError::Write {
-        path: output.to_path_buf(),
-        source,
+    // Two exports into one dir: the second waits here, then finds the dir not empty.
+    let _lock = lock_dir(output, when, waiting).map_err(|error| match error {
+        LockError::Busy { path } => ImageError::Busy { path },
+        LockError::Io { path, source } => ImageError::Write { path, source },
     })?;
+    check_output(output)?;
     let result = Blobs::create(output).and_then(|blobs| {
         let (config, layer_descriptors, layers, warnings) = write(&blobs)?;
         let config = blobs.write_json(&config, MEDIA_TYPE_CONFIG)?;

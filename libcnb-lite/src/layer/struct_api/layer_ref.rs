@@ -104,6 +104,33 @@ where
     ///
     /// The new metadata's type may differ from the one the layer was handled with.
     ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let temp_dir = tempfile::tempdir()?;
+    /// # let context = libcnb_lite::internals::doctest_build_context(temp_dir.path());
+    /// use libcnb_lite::data::layer_name;
+    /// use libcnb_lite::layer::UncachedLayerDefinition;
+    ///
+    /// #[derive(serde::Serialize)]
+    /// struct Installed {
+    ///     version: String,
+    /// }
+    ///
+    /// let layer = context.uncached_layer(
+    ///     layer_name!("runtime"),
+    ///     UncachedLayerDefinition { build: false, launch: true },
+    /// )?;
+    /// layer.write_metadata(Installed { version: "3.12.1".into() })?;
+    ///
+    /// let toml = std::fs::read_to_string(context.layers_dir.join("runtime.toml"))?;
+    /// assert!(toml.contains("version = \"3.12.1\""), "{toml}");
+    /// assert!(toml.contains("launch = true"), "the types stay: {toml}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`WriteLayerError::WriteLayerMetadataError`] if the metadata can't be serialized as TOML
@@ -124,6 +151,34 @@ where
     /// Replaces the layer's environment (`env/`, `env.build/`, `env.launch/` and
     /// `env.launch/<process>/`) by `env`.
     ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let temp_dir = tempfile::tempdir()?;
+    /// # let context = libcnb_lite::internals::doctest_build_context(temp_dir.path());
+    /// use libcnb_lite::data::layer_name;
+    /// use libcnb_lite::layer::UncachedLayerDefinition;
+    /// use libcnb_lite::layer_env::{LayerEnv, ModificationBehavior, Scope};
+    ///
+    /// let layer = context.uncached_layer(
+    ///     layer_name!("venv"),
+    ///     UncachedLayerDefinition { build: true, launch: true },
+    /// )?;
+    /// layer.write_env(LayerEnv::new().chainable_insert(
+    ///     Scope::All,
+    ///     ModificationBehavior::Override,
+    ///     "VIRTUAL_ENV",
+    ///     layer.path(),
+    /// ))?;
+    ///
+    /// // The spec's file: `env/VIRTUAL_ENV.override`.
+    /// let value = std::fs::read_to_string(layer.path().join("env/VIRTUAL_ENV.override"))?;
+    /// assert_eq!(std::path::Path::new(&value), layer.path());
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`WriteLayerError::IoError`] if a directory or file can't be removed or written.
@@ -136,6 +191,32 @@ where
     /// Reads the layer's environment, including the implicit entries of its `bin/`, `lib/`,
     /// `include/` and `pkgconfig/` directories, and `env.launch/<process>/` (which upstream
     /// libcnb can't read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let temp_dir = tempfile::tempdir()?;
+    /// # let context = libcnb_lite::internals::doctest_build_context(temp_dir.path());
+    /// use libcnb_lite::data::layer_name;
+    /// use libcnb_lite::layer::UncachedLayerDefinition;
+    /// use libcnb_lite::layer_env::Scope;
+    ///
+    /// let layer = context.uncached_layer(
+    ///     layer_name!("jdk"),
+    ///     UncachedLayerDefinition { build: true, launch: true },
+    /// )?;
+    /// // Files written by hand (or by a tool) count, and so does the `bin/` dir.
+    /// std::fs::create_dir_all(layer.path().join("env.launch"))?;
+    /// std::fs::write(layer.path().join("env.launch/JAVA_OPTS.default"), "-Xmx1g")?;
+    /// std::fs::create_dir(layer.path().join("bin"))?;
+    ///
+    /// let launch = layer.read_env()?.apply_to_empty(Scope::Launch);
+    /// assert_eq!(launch.get("JAVA_OPTS").and_then(|v| v.to_str()), Some("-Xmx1g"));
+    /// assert_eq!(launch.get("PATH"), Some(&layer.path().join("bin").into_os_string()));
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     ///

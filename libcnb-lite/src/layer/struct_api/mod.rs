@@ -191,6 +191,58 @@ pub enum LayerState<MAC, RAC> {
 }
 
 /// Why a layer is empty.
+///
+/// # Examples
+///
+/// A cached layer is new on the first build, and deleted (with the cause its
+/// `inspect_restored` gave) when the version it was built for changed:
+///
+/// ```
+/// use libcnb_lite::data::layer_name;
+/// use libcnb_lite::generic::GenericMetadata;
+/// use libcnb_lite::layer::{
+///     CachedLayerDefinition, EmptyLayerCause, InspectRestoredAction, InvalidMetadataAction,
+///     LayerState,
+/// };
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Deserialize, Serialize)]
+/// struct Metadata {
+///     version: String,
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let temp_dir = tempfile::tempdir()?;
+/// # let context = libcnb_lite::internals::doctest_build_context(temp_dir.path());
+/// let wanted = "3.13.0";
+/// let definition = CachedLayerDefinition {
+///     build: false,
+///     launch: true,
+///     invalid_metadata: &|_: &GenericMetadata| InvalidMetadataAction::DeleteLayer,
+///     inspect_restored: &|metadata: &Metadata, _layer_dir| {
+///         if metadata.version == wanted {
+///             (InspectRestoredAction::KeepLayer, "same version")
+///         } else {
+///             (InspectRestoredAction::DeleteLayer, "new version")
+///         }
+///     },
+/// };
+///
+/// let layer = context.cached_layer(layer_name!("python"), &definition)?;
+/// assert!(matches!(layer.state, LayerState::Empty { cause: EmptyLayerCause::NewlyCreated }));
+///
+/// // As a previous build would have left it: built for another version.
+/// layer.write_metadata(Metadata { version: "3.12.1".into() })?;
+/// let layer = context.cached_layer(layer_name!("python"), &definition)?;
+/// match layer.state {
+///     LayerState::Empty { cause: EmptyLayerCause::InspectRestoredAction { cause } } => {
+///         assert_eq!(cause, "new version");
+///     }
+///     _ => panic!("the layer should be empty"),
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Copy, Clone, Debug, Eq, PartialEq)]
 pub enum EmptyLayerCause<MAC, RAC> {
     /// There was no layer to restore (or the layer is uncached).

@@ -12,9 +12,10 @@ use std::process::{Command, Output};
 
 use libcnb_lite_test::{assert_contains, assert_not_contains};
 
+/// The harness's test fixtures (buildpacks and an app), shared with its own tests.
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
+        .join("../libcnb-lite-test/tests/fixtures")
         .join(name)
 }
 
@@ -168,9 +169,78 @@ fn each_failure_is_reported_once_with_its_exit_code() {
     assert_eq!(usage.status.code(), Some(2));
     assert_contains!(
         text(&usage.stderr),
-        "error: at least one --buildpack is required"
+        "ERROR: the following required arguments were not provided:\n  --buildpack <DIR>"
     );
-    reported_once(&usage, "at least one --buildpack is required");
+    reported_once(&usage, "the following required arguments were not provided");
+}
+
+#[test]
+fn every_subcommand_has_help_and_usage_errors_exit_2_in_one_style() {
+    for command in [
+        &["--help"][..],
+        &["build", "--help"],
+        &["export", "--help"],
+        &["launch", "--help"],
+        &["help", "build"],
+    ] {
+        let out = cnb_local(command);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{command:?}: {}",
+            text(&out.stderr)
+        );
+        assert_contains!(text(&out.stdout), "Usage: cnb-local");
+    }
+    let version = cnb_local(&["--version"]);
+    assert_eq!(version.status.code(), Some(0));
+    assert_eq!(
+        text(&version.stdout),
+        format!("cnb-local {}\n", env!("CARGO_PKG_VERSION"))
+    );
+
+    let app = fixture("app");
+    let app = app.to_str().unwrap();
+    for (args, message) in [
+        (
+            &["build", "-b", "x", "--app", app, "--platform-api", "99.99"][..],
+            "\"99.99\" is not a supported Platform API",
+        ),
+        (
+            &["build", "-b", "x", "--app", app, "--env", "NOVALUE"],
+            "wants NAME=VALUE",
+        ),
+        (
+            &["build", "-b", "x", "--app", app, "--run-image", "oci:x"],
+            "--image <DIR>",
+        ),
+        (&["export", "--help-me"], "unexpected argument '--help-me'"),
+        (&["launch", "--bogus"], "unexpected argument '--bogus'"),
+        (&["nonsense"], "unrecognized subcommand 'nonsense'"),
+        (&[], "Usage: cnb-local <COMMAND>"),
+    ] {
+        let out = cnb_local(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.starts_with("ERROR: "), "{args:?}: {stderr}");
+        assert_not_contains!(stderr, "error:");
+        assert_contains!(stderr, message);
+    }
+}
+
+#[test]
+fn launch_and_export_of_a_missing_state_dir_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let missing = missing.to_str().unwrap();
+    let launch = cnb_local(&["launch", "-s", missing]);
+    assert_eq!(launch.status.code(), Some(1));
+    assert_contains!(text(&launch.stderr), "is not a state dir");
+    let image = dir.path().join("image");
+    let export = cnb_local(&["export", "-s", missing, "--image", image.to_str().unwrap()]);
+    assert_eq!(export.status.code(), Some(1));
+    assert_contains!(text(&export.stderr), "ERROR: no image in state dir");
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
 #[test]

@@ -1,0 +1,349 @@
+//! `cnb-local`: `pack build` without Docker. Builds an app with Cloud Native Buildpacks on
+//! the local file system with the lifecycle of `libcnb-lite-test`, launches its processes,
+//! and writes it as an OCI image. Run `cnb-local --help` for the commands.
+//!
+//! Arguments are parsed in `args.rs`; this file turns them into calls of
+//! `libcnb-lite-test` and prints the results. Every error, usage errors included, is one
+//! `ERROR: …` line on stderr (the lifecycle's style); usage errors exit with 2.
+
+mod args;
+mod terminal;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{CommandFactory, FromArgMatches};
+use libcnb_lite_test::oci::{self, ImageOptions, RunImage};
+use libcnb_lite_test::{
+    BuildConfig, BuildReport, BuildpackSource, DetectError, DetectResult, GroupEntry, LayerReport,
+    LayerStatus, LifecycleError, WhenLocked, launch as launch_process, run,
+};
+
+use args::{BuildArgs, Cli, Command, ExportArgs, LaunchArgs, StateArgs};
+use terminal::{Terminal, seconds};
+
+/// Exit code for usage errors.
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    ExitCode::from(cnb_local(std::env::args_os()))
+}
+
+/// Runs the tool with `args` (the program name first) and returns the exit code.
+fn cnb_local(args: impl IntoIterator<Item = OsString>) -> u8 {
+    let matches = match Cli::command().try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(error) => return usage_error(&error),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
+    match cli.command {
+        Command::Build(build_args) => {
+            let group = matches
+                .subcommand_matches("build")
+                .map(|m| build_args.group(m))
+                .unwrap_or_default();
+            build(&build_args, group)
+        }
+        Command::Export(export_args) => export(&export_args),
+        Command::Launch(launch_args) => launch(&launch_args),
+    }
+}
+
+/// Prints clap's message (help and `--version` on stdout, exit 0), errors in the tool's
+/// one style: `ERROR: …` on stderr, exit 2.
+fn usage_error(error: &clap::Error) -> u8 {
+    use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
+    if matches!(error.kind(), DisplayHelp | DisplayVersion) {
+        print!("{error}");
+        return 0;
+    }
+    let text = error.render().to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    eprint!("ERROR: {text}");
+    EXIT_USAGE
+}
+
+/// An error and its sources, joined with `: ` (a source only if its text is new).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn when_locked(state: &StateArgs) -> WhenLocked {
+    if state.no_wait {
+        WhenLocked::Fail
+    } else {
+        WhenLocked::Wait
+    }
+}
+
+fn buildpack_source(dir: &Path) -> BuildpackSource {
+    if dir.join("bin").is_dir() || !dir.join("Cargo.toml").is_file() {
+        BuildpackSource::dir(dir)
+    } else {
+        BuildpackSource::crate_dir(dir)
+    }
+}
+
+/// Where `--image` writes, on which `--run-image`.
+struct ImageTarget {
+    dir: PathBuf,
+    options: ImageOptions,
+}
+
+impl ImageTarget {
+    fn new(dir: &Path, run_image: Option<&RunImage>, when: WhenLocked) -> Self {
+        let options = ImageOptions::new().when_locked(when);
+        Self {
+            dir: dir.to_path_buf(),
+            options: match run_image {
+                Some(run_image) => options.run_image(run_image.clone()),
+                None => options,
+            },
+        }
+    }
+
+    /// Checks the output dir and the run image before a build, so a long build is not
+    /// wasted (the export checks the output dir again, under its lock).
+    fn check(&self) -> Result<(), oci::ImageError> {
+        oci::check_output(&self.dir)?;
+        self.options
+            .run_image_ref()
+            .map_or(Ok(()), oci::check_run_image)
+    }
+
+    /// Writes the state dir's image and prints what was written.
+    fn write(&self, state: &Path) -> u8 {
+        let started = Instant::now();
+        match oci::write_image(state, &self.dir, &self.options) {
+            Ok(image) => {
+                for warning in &image.warnings {
+                    eprintln!("Warning: {warning}");
+                }
+                let from_run_image = image
+                    .layers
+                    .iter()
+                    .filter(|layer| layer.name.starts_with("run-image"))
+                    .count();
+                println!(
+                    "Image: oci:{}:{} written in {}: {} layer(s) ({from_run_image} from the run image), manifest {}, config {}",
+                    self.dir.display(),
+                    oci::REF,
+                    seconds(started.elapsed()),
+                    image.layers.len(),
+                    image.manifest_digest,
+                    image.config_digest,
+                );
+                0
+            }
+            Err(error) => {
+                eprintln!("ERROR: {}", error_chain(&error));
+                1
+            }
+        }
+    }
+}
+
+fn build(args: &BuildArgs, group: Vec<(PathBuf, bool)>) -> u8 {
+    let when = when_locked(&args.state);
+    let image = args
+        .image
+        .image
+        .as_deref()
+        .map(|dir| ImageTarget::new(dir, args.image.run_image.as_ref(), when));
+    if let Some(Err(error)) = image.as_ref().map(ImageTarget::check) {
+        eprintln!("ERROR: {}", error_chain(&error));
+        return 1;
+    }
+    let group: Vec<GroupEntry> = group
+        .into_iter()
+        .map(|(dir, optional)| {
+            let source = buildpack_source(&dir);
+            if optional {
+                source.optional()
+            } else {
+                source.into()
+            }
+        })
+        .collect();
+    let mut config = BuildConfig::new(&args.app, group).when_locked(when);
+    for (name, value) in &args.env {
+        config = config.env(name, value);
+    }
+    if let Some((major, minor)) = args.platform_api {
+        config = config.platform_api(major, minor);
+    }
+    let state = &args.state.state;
+    let terminal = Terminal::new();
+    let started = Instant::now();
+    if args.app.is_dir() {
+        // Buildpacks see the copy, so their messages name paths in it, not in the app dir.
+        let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+        println!(
+            "App: {}, built from a copy in {} (the build's /workspace)",
+            absolute(&args.app).display(),
+            absolute(&state.join("build").join("workspace")).display()
+        );
+    }
+    let result = terminal.with_progress(|| run(&config, state, &terminal));
+    match result {
+        Ok(report) => {
+            print_summary(&report, state, started.elapsed());
+            image.map_or(0, |image| image.write(state))
+        }
+        // `run` has reported the failure through the terminal observer, once.
+        Err(failure) => match failure.error.as_ref() {
+            LifecycleError::Detect(DetectError::Failed { .. }) => 20,
+            LifecycleError::Detect(DetectError::Errored { .. }) => 21,
+            LifecycleError::Build(_) => 51,
+            _ => 1,
+        },
+    }
+}
+
+fn export(args: &ExportArgs) -> u8 {
+    ImageTarget::new(
+        &args.image,
+        args.run_image.as_ref(),
+        when_locked(&args.state),
+    )
+    .write(&args.state.state)
+}
+
+fn launch(args: &LaunchArgs) -> u8 {
+    match launch_process(
+        &args.state.state,
+        args.process.as_deref(),
+        args.args.as_deref(),
+        when_locked(&args.state),
+    ) {
+        Ok(output) => {
+            print!("{}", output.stdout);
+            eprint!("{}", output.stderr);
+            // A process killed by a signal, or an exit code outside 0..=255, reads as 1.
+            output
+                .status
+                .and_then(|code| u8::try_from(code).ok())
+                .unwrap_or(1)
+        }
+        Err(error) => {
+            eprintln!("ERROR: {}", error_chain(&error));
+            1
+        }
+    }
+}
+
+fn print_summary(report: &BuildReport, state: &Path, total: Duration) {
+    use LayerStatus::{Added, Reused};
+    println!("\n===> SUMMARY");
+    println!("Detect:");
+    for run in &report.detect {
+        let marker = if run.result == DetectResult::Pass {
+            "pass"
+        } else {
+            &run.result.to_string()
+        };
+        println!("  {marker:<8} {}@{}", run.id, run.version);
+    }
+    println!("Layers:");
+    // The first column is as wide as the longest layer identifier, so long buildpack IDs
+    // and layer names don't push the other columns out of line.
+    let name_width = report
+        .layers
+        .iter()
+        .map(|layer| layer.identifier().len())
+        .max()
+        .unwrap_or(0)
+        .max("LAYER".len());
+    let row = |cells: [&str; 5]| {
+        let line = format!(
+            "  {:<name_width$} {:<18} {:<12} {:<6} {:<6}",
+            cells[0], cells[1], cells[2], cells[3], cells[4]
+        );
+        println!("{}", line.trim_end());
+    };
+    row(["LAYER", "TYPES", "DIFF ID", "EXPORT", "CACHE"]);
+    for layer in &report.layers {
+        let dash = || "-".to_owned();
+        row([
+            &layer.identifier(),
+            &layer.types.to_string(),
+            &layer
+                .diff_id
+                .as_ref()
+                .map_or_else(dash, |d| d.short().to_owned()),
+            &layer.exported.map_or_else(dash, |s| s.to_string()),
+            &layer.cached.map_or_else(dash, |s| s.to_string()),
+        ]);
+    }
+    row([
+        "app",
+        "launch",
+        report.app.0.short(),
+        &report.app.1.to_string(),
+        "-",
+    ]);
+    let count = |f: &dyn Fn(&LayerReport) -> Option<LayerStatus>, status| {
+        report
+            .layers
+            .iter()
+            .filter(|l| f(l) == Some(status))
+            .count()
+    };
+    println!(
+        "Image: {} layer(s) added, {} reused; cache: {} layer(s) added, {} reused",
+        count(&|l| l.exported, Added),
+        count(&|l| l.exported, Reused),
+        count(&|l| l.cached, Added),
+        count(&|l| l.cached, Reused),
+    );
+    if report.processes.is_empty() {
+        println!("Processes: none");
+    } else {
+        println!("Processes:");
+        for process in &report.processes {
+            let default = if report.default_process.as_deref() == Some(process.r#type.as_str()) {
+                " (default)"
+            } else {
+                ""
+            };
+            println!(
+                "  {}{default}: {}",
+                process.r#type,
+                process
+                    .command
+                    .iter()
+                    .chain(&process.args)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+        }
+    }
+    let t = &report.timings;
+    println!(
+        "Timings: prepare {}, detect {}, restore {}, build {}, export {}, cache {}, total {}",
+        seconds(t.prepare),
+        seconds(t.detect),
+        seconds(t.restore),
+        seconds(t.build),
+        seconds(t.export),
+        seconds(t.cache),
+        seconds(total)
+    );
+    println!("State: {}", state.display());
+}
