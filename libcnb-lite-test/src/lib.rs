@@ -32,6 +32,7 @@ mod output;
 mod plan;
 mod report;
 mod restore;
+mod snapshot;
 mod state;
 mod testing;
 
