@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! cnb-local build --buildpack <dir-or-crate>... --app <dir> [--state <dir>] [--env NAME=VALUE]...
-//!                 [--image <dir> [--run-image oci:<dir>[:<ref>]]]
-//! cnb-local export [--state <dir>] --image <dir> [--run-image oci:<dir>[:<ref>]]
+//!                 [--image <dir>] [--publish[-insecure] <ref>] [--run-image oci:<dir>[:<ref>]]
+//! cnb-local export [--state <dir>] [--image <dir>] [--publish[-insecure] <ref>]
+//!                  [--run-image oci:<dir>[:<ref>]]
 //! cnb-local launch [--state <dir>] [--process <type>] [-- <args>...]
 //! ```
 //!
@@ -23,7 +24,7 @@ use crate::config::{BuildConfig, BuildpackSource, GroupEntry};
 use crate::detect::{DetectError, DetectResult};
 use crate::launch::run_process;
 use crate::lifecycle::{LifecycleError, error_chain, run};
-use crate::oci::{self, ImageOptions, RunImage};
+use crate::oci::{self, ImageOptions, RegistryOptions, RunImage};
 use crate::output::{Observer, Progress, Stream};
 use crate::report::{BuildReport, LayerReport, LayerStatus};
 use LayerStatus::{Added, Reused};
@@ -32,15 +33,18 @@ const USAGE: &str = "\
 usage:
   cnb-local build --buildpack <dir-or-crate>... --app <dir> [--state <dir>] [--env NAME=VALUE]...
                   [--optional-buildpack <dir-or-crate>] [--platform-api X.Y]
-                  [--image <dir> [--run-image oci:<dir>[:<ref>]]]
-  cnb-local export [--state <dir>] --image <dir> [--run-image oci:<dir>[:<ref>]]
+                  [--image <dir>] [--publish[-insecure] <ref>] [--run-image oci:<dir>[:<ref>]]
+  cnb-local export [--state <dir>] [--image <dir>] [--publish[-insecure] <ref>]
+                   [--run-image oci:<dir>[:<ref>]]
   cnb-local launch [--state <dir>] [--process <type>] [-- <args>...]
 
 A buildpack is a packaged dir (buildpack.toml, bin/detect, bin/build) or a crate dir
 (Cargo.toml + buildpack.toml) that is built with cargo. The state dir (default
 ./.cnb-local-state) keeps the previous image and the cache: build twice to see reuse.
 --image writes the built image as an OCI image layout into a new or empty dir (`export`
-writes the last build's), on top of the run image's layers (none: a scratch image).";
+writes the last build's), on top of the run image's layers (none: a scratch image).
+--publish pushes it to a registry (host[:port]/repo[:tag]) with skopeo, uploading only the
+blobs the registry lacks; --publish-insecure does the same over plain HTTP.";
 
 /// Exit code for usage errors.
 const EXIT_USAGE: i32 = 2;
@@ -92,8 +96,33 @@ fn buildpack_source(path: &str) -> BuildpackSource {
     }
 }
 
-/// Where `--image` writes, on which `--run-image`.
-type ImageTarget = (PathBuf, ImageOptions);
+/// Where `--image` writes and `--publish` pushes, on which `--run-image`.
+#[derive(Debug)]
+struct ImageTarget {
+    dir: Option<PathBuf>,
+    publish: Option<(String, RegistryOptions)>,
+    options: ImageOptions,
+}
+
+/// The image flags shared by `build` and `export`; `Ok(false)` for another flag.
+fn image_flag(
+    flag: &str,
+    value: &str,
+    image: &mut Option<PathBuf>,
+    publish: &mut Option<(String, RegistryOptions)>,
+    run_image: &mut Option<RunImage>,
+) -> Result<bool, String> {
+    match flag {
+        "--image" => *image = Some(PathBuf::from(value)),
+        "--publish" | "--publish-insecure" => {
+            let registry = RegistryOptions::new().insecure(flag == "--publish-insecure");
+            *publish = Some((value.to_owned(), registry));
+        }
+        "--run-image" => *run_image = Some(parse_run_image(value)?),
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
 
 fn parse_build(args: &[String]) -> Result<(BuildConfig, PathBuf, Option<ImageTarget>), String> {
     let mut buildpacks: Vec<GroupEntry> = Vec::new();
@@ -101,7 +130,7 @@ fn parse_build(args: &[String]) -> Result<(BuildConfig, PathBuf, Option<ImageTar
     let mut state = PathBuf::from(".cnb-local-state");
     let mut env = Vec::new();
     let mut platform_api = None;
-    let (mut image, mut run_image) = (None, None);
+    let (mut image, mut publish, mut run_image) = (None, None, None);
     let mut iter = args.iter();
     while let Some(flag) = iter.next() {
         let mut value = || {
@@ -114,8 +143,9 @@ fn parse_build(args: &[String]) -> Result<(BuildConfig, PathBuf, Option<ImageTar
             "--optional-buildpack" => buildpacks.push(buildpack_source(&value()?).optional()),
             "--app" | "-a" => app = Some(PathBuf::from(value()?)),
             "--state" | "-s" => state = PathBuf::from(value()?),
-            "--image" => image = Some(PathBuf::from(value()?)),
-            "--run-image" => run_image = Some(parse_run_image(&value()?)?),
+            "--image" | "--publish" | "--publish-insecure" | "--run-image" => {
+                image_flag(flag, &value()?, &mut image, &mut publish, &mut run_image)?;
+            }
             "--env" | "-e" => {
                 let pair = value()?;
                 let (name, val) = pair
@@ -145,7 +175,7 @@ fn parse_build(args: &[String]) -> Result<(BuildConfig, PathBuf, Option<ImageTar
     if let Some((major, minor)) = platform_api {
         config = config.platform_api(major, minor);
     }
-    Ok((config, state, image_target(image, run_image)?))
+    Ok((config, state, image_target(image, publish, run_image)?))
 }
 
 fn parse_run_image(text: &str) -> Result<RunImage, String> {
@@ -154,81 +184,109 @@ fn parse_run_image(text: &str) -> Result<RunImage, String> {
 }
 
 fn image_target(
-    image: Option<PathBuf>,
+    dir: Option<PathBuf>,
+    publish: Option<(String, RegistryOptions)>,
     run_image: Option<RunImage>,
 ) -> Result<Option<ImageTarget>, String> {
-    match (image, run_image) {
-        (Some(dir), run_image) => {
-            let options = ImageOptions::new();
-            let options = match run_image {
-                Some(run_image) => options.run_image(run_image),
-                None => options,
-            };
-            Ok(Some((dir, options)))
-        }
-        (None, Some(_)) => Err("--run-image needs --image".into()),
-        (None, None) => Ok(None),
+    if dir.is_none() && publish.is_none() {
+        return match run_image {
+            Some(_) => Err("--run-image needs --image or --publish".into()),
+            None => Ok(None),
+        };
     }
+    let options = ImageOptions::new();
+    let options = match run_image {
+        Some(run_image) => options.run_image(run_image),
+        None => options,
+    };
+    Ok(Some(ImageTarget {
+        dir,
+        publish,
+        options,
+    }))
 }
 
 /// Checks the output dir and the run image before a build, so a long build is not wasted.
-fn check_image_target((dir, options): &ImageTarget) -> Result<(), oci::ImageError> {
-    oci::check_output(dir)?;
-    options.run_image_ref().map_or(Ok(()), oci::check_run_image)
+fn check_image_target(target: &ImageTarget) -> Result<(), oci::ImageError> {
+    if let Some(dir) = &target.dir {
+        oci::check_output(dir)?;
+    }
+    target
+        .options
+        .run_image_ref()
+        .map_or(Ok(()), oci::check_run_image)
 }
 
-/// Writes the state dir's image to `--image` and prints what was written.
-fn write_image(state: &Path, (dir, options): &ImageTarget) -> i32 {
+/// Writes the state dir's image to `--image` and pushes it to `--publish`, printing what was
+/// written and pushed.
+fn write_image(state: &Path, target: &ImageTarget) -> i32 {
     let started = Instant::now();
-    match oci::write_image(state, dir, options) {
-        Ok(image) => {
-            for warning in &image.warnings {
-                eprintln!("Warning: {warning}");
+    if let Some(dir) = &target.dir {
+        match oci::write_image(state, dir, &target.options) {
+            Ok(image) => {
+                for warning in &image.warnings {
+                    eprintln!("Warning: {warning}");
+                }
+                let from_run_image = image
+                    .layers
+                    .iter()
+                    .filter(|layer| layer.name.starts_with("run-image"))
+                    .count();
+                println!(
+                    "Image: oci:{}:{} written in {}: {} layer(s) ({from_run_image} from the run image), manifest {}, config {}",
+                    dir.display(),
+                    oci::REF,
+                    seconds(started.elapsed()),
+                    image.layers.len(),
+                    image.manifest_digest,
+                    image.config_digest,
+                );
             }
-            let from_run_image = image
-                .layers
-                .iter()
-                .filter(|layer| layer.name.starts_with("run-image"))
-                .count();
-            println!(
-                "Image: oci:{}:{} written in {}: {} layer(s) ({from_run_image} from the run image), manifest {}, config {}",
-                dir.display(),
-                oci::REF,
-                seconds(started.elapsed()),
-                image.layers.len(),
-                image.manifest_digest,
-                image.config_digest,
-            );
-            0
-        }
-        Err(error) => {
-            eprintln!("ERROR: {}", error_chain(&error));
-            1
+            Err(error) => {
+                eprintln!("ERROR: {}", error_chain(&error));
+                return 1;
+            }
         }
     }
+    if let Some((reference, registry)) = &target.publish {
+        let started = Instant::now();
+        match oci::publish(state, reference, &target.options, registry) {
+            Ok(published) => println!(
+                "Published: docker://{reference} in {}: {} layer(s), manifest {}",
+                seconds(started.elapsed()),
+                published.layers.len(),
+                published.manifest_digest
+            ),
+            Err(error) => {
+                eprintln!("ERROR: {}", error_chain(&error));
+                return 1;
+            }
+        }
+    }
+    0
 }
 
 fn export(args: &[String]) -> i32 {
     let mut state = PathBuf::from(".cnb-local-state");
-    let (mut image, mut run_image) = (None, None);
+    let (mut image, mut publish, mut run_image) = (None, None, None);
     let mut iter = args.iter();
     while let Some(flag) = iter.next() {
         let Some(value) = iter.next() else {
             return usage_error(&format!("{flag} needs a value"));
         };
-        match flag.as_str() {
-            "--state" | "-s" => state = PathBuf::from(value),
-            "--image" => image = Some(PathBuf::from(value)),
-            "--run-image" => match parse_run_image(value) {
-                Ok(parsed) => run_image = Some(parsed),
-                Err(message) => return usage_error(&message),
-            },
-            other => return usage_error(&format!("unknown option {other:?}")),
+        if flag == "--state" || flag == "-s" {
+            state = PathBuf::from(value);
+            continue;
+        }
+        match image_flag(flag, value, &mut image, &mut publish, &mut run_image) {
+            Ok(true) => {}
+            Ok(false) => return usage_error(&format!("unknown option {flag:?}")),
+            Err(message) => return usage_error(&message),
         }
     }
-    match image_target(image, run_image) {
+    match image_target(image, publish, run_image) {
         Ok(Some(target)) => write_image(&state, &target),
-        Ok(None) => usage_error("--image is required"),
+        Ok(None) => usage_error("--image or --publish is required"),
         Err(message) => usage_error(&message),
     }
 }

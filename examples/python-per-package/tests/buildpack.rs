@@ -545,7 +545,7 @@ impl WheelServer {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new("python3")
+        let mut child = Command::new("python3")
             .args(["-m", "http.server", "--bind", "127.0.0.1"])
             .arg(port.to_string())
             .arg("--directory")
@@ -563,6 +563,8 @@ impl WheelServer {
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("python3 -m http.server did not listen on 127.0.0.1:{port}");
     }
 }

@@ -51,6 +51,7 @@
 
 mod blobs;
 mod layer;
+mod registry;
 mod run_image;
 mod spec;
 mod testing;
@@ -68,6 +69,7 @@ use crate::launch::apply_launch_layers;
 use crate::state::{ImageMetadata, ShaRef, StateDir, StateError};
 use blobs::Blobs;
 use layer::EnvCapture;
+pub use registry::{PublishError, PublishedImage, RegistryOptions, publish};
 pub use run_image::{ParseRunImageError, RunImage};
 use spec::{
     CREATED, Descriptor, History, ImageConfig, Index, Layout, MEDIA_TYPE_CONFIG, MEDIA_TYPE_INDEX,
