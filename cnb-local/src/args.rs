@@ -76,14 +76,23 @@ pub(crate) struct ImageArgs {
     /// Also write the built image as an OCI image layout into this new or empty dir.
     #[arg(long, value_name = "DIR")]
     pub(crate) image: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) publish: PublishArgs,
     /// The run image to build on, an OCI layout (default: scratch).
-    #[arg(
-        long,
-        value_name = "oci:DIR[:REF]",
-        requires = "image",
-        value_parser = parse_run_image
-    )]
+    #[arg(long, value_name = "oci:DIR[:REF]", value_parser = parse_run_image)]
     pub(crate) run_image: Option<RunImage>,
+}
+
+/// Pushing an image to a registry.
+#[derive(Debug, Args)]
+pub(crate) struct PublishArgs {
+    /// Also push the image to a registry, HOST[:PORT]/REPO[:TAG], with skopeo: only the blobs
+    /// the registry lacks are uploaded.
+    #[arg(long, value_name = "REF")]
+    pub(crate) publish: Option<String>,
+    /// Talk to the `--publish` registry over plain HTTP (a local registry).
+    #[arg(long, requires = "publish")]
+    pub(crate) publish_insecure: bool,
 }
 
 /// `cnb-local export`.
@@ -92,8 +101,10 @@ pub(crate) struct ExportArgs {
     #[command(flatten)]
     pub(crate) state: StateArgs,
     /// The new or empty dir to write the OCI image layout into.
-    #[arg(long, value_name = "DIR", required = true)]
-    pub(crate) image: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "publish")]
+    pub(crate) image: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) publish: PublishArgs,
     /// The run image to build on, an OCI layout (default: scratch).
     #[arg(long, value_name = "oci:DIR[:REF]", value_parser = parse_run_image)]
     pub(crate) run_image: Option<RunImage>,

@@ -15,13 +15,13 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{CommandFactory, FromArgMatches};
-use libcnb_lite_test::oci::{self, ImageOptions, RunImage};
+use libcnb_lite_test::oci::{self, ImageOptions, RegistryOptions, RunImage};
 use libcnb_lite_test::{
     BuildConfig, BuildReport, BuildpackSource, DetectError, DetectResult, GroupEntry, LayerReport,
     LayerStatus, LifecycleError, WhenLocked, launch as launch_process, run,
 };
 
-use args::{BuildArgs, Cli, Command, ExportArgs, LaunchArgs, StateArgs};
+use args::{BuildArgs, Cli, Command, ExportArgs, LaunchArgs, PublishArgs, StateArgs};
 use terminal::{Terminal, seconds};
 
 /// Exit code for usage errors.
@@ -99,72 +99,118 @@ fn buildpack_source(dir: &Path) -> BuildpackSource {
     }
 }
 
-/// Where `--image` writes, on which `--run-image`.
+/// Where `--image` writes and `--publish` pushes, on which `--run-image`.
 struct ImageTarget {
-    dir: PathBuf,
+    dir: Option<PathBuf>,
+    publish: Option<(String, RegistryOptions)>,
     options: ImageOptions,
 }
 
 impl ImageTarget {
-    fn new(dir: &Path, run_image: Option<&RunImage>, when: WhenLocked) -> Self {
+    /// The target of `--image`, `--publish` and `--run-image`; `Ok(None)` without a
+    /// destination, an error for a run image without one.
+    fn new(
+        dir: Option<&Path>,
+        publish: &PublishArgs,
+        run_image: Option<&RunImage>,
+        when: WhenLocked,
+    ) -> Result<Option<Self>, clap::Error> {
+        if dir.is_none() && publish.publish.is_none() {
+            return match run_image {
+                Some(_) => Err(Cli::command().error(
+                    clap::error::ErrorKind::MissingRequiredArgument,
+                    "--run-image needs --image <DIR> or --publish <REF>",
+                )),
+                None => Ok(None),
+            };
+        }
         let options = ImageOptions::new().when_locked(when);
-        Self {
-            dir: dir.to_path_buf(),
+        Ok(Some(Self {
+            dir: dir.map(Path::to_path_buf),
+            publish: publish.publish.as_ref().map(|reference| {
+                (
+                    reference.clone(),
+                    RegistryOptions::new().insecure(publish.publish_insecure),
+                )
+            }),
             options: match run_image {
                 Some(run_image) => options.run_image(run_image.clone()),
                 None => options,
             },
-        }
+        }))
     }
 
     /// Checks the output dir and the run image before a build, so a long build is not
     /// wasted (the export checks the output dir again, under its lock).
     fn check(&self) -> Result<(), oci::ImageError> {
-        oci::check_output(&self.dir)?;
+        if let Some(dir) = &self.dir {
+            oci::check_output(dir)?;
+        }
         self.options
             .run_image_ref()
             .map_or(Ok(()), oci::check_run_image)
     }
 
-    /// Writes the state dir's image and prints what was written.
+    /// Writes the state dir's image and pushes it, printing what was written and pushed.
     fn write(&self, state: &Path) -> u8 {
-        let started = Instant::now();
-        match oci::write_image(state, &self.dir, &self.options) {
-            Ok(image) => {
-                for warning in &image.warnings {
-                    eprintln!("Warning: {warning}");
+        if let Some(dir) = &self.dir {
+            let started = Instant::now();
+            match oci::write_image(state, dir, &self.options) {
+                Ok(image) => {
+                    for warning in &image.warnings {
+                        eprintln!("Warning: {warning}");
+                    }
+                    let from_run_image = image
+                        .layers
+                        .iter()
+                        .filter(|layer| layer.name.starts_with("run-image"))
+                        .count();
+                    println!(
+                        "Image: oci:{}:{} written in {}: {} layer(s) ({from_run_image} from the run image), manifest {}, config {}",
+                        dir.display(),
+                        oci::REF,
+                        seconds(started.elapsed()),
+                        image.layers.len(),
+                        image.manifest_digest,
+                        image.config_digest,
+                    );
                 }
-                let from_run_image = image
-                    .layers
-                    .iter()
-                    .filter(|layer| layer.name.starts_with("run-image"))
-                    .count();
-                println!(
-                    "Image: oci:{}:{} written in {}: {} layer(s) ({from_run_image} from the run image), manifest {}, config {}",
-                    self.dir.display(),
-                    oci::REF,
-                    seconds(started.elapsed()),
-                    image.layers.len(),
-                    image.manifest_digest,
-                    image.config_digest,
-                );
-                0
-            }
-            Err(error) => {
-                eprintln!("ERROR: {}", error_chain(&error));
-                1
+                Err(error) => {
+                    eprintln!("ERROR: {}", error_chain(&error));
+                    return 1;
+                }
             }
         }
+        if let Some((reference, registry)) = &self.publish {
+            let started = Instant::now();
+            match oci::publish(state, reference, &self.options, registry) {
+                Ok(published) => println!(
+                    "Published: docker://{reference} in {}: {} layer(s), manifest {}",
+                    seconds(started.elapsed()),
+                    published.layers.len(),
+                    published.manifest_digest
+                ),
+                Err(error) => {
+                    eprintln!("ERROR: {}", error_chain(&error));
+                    return 1;
+                }
+            }
+        }
+        0
     }
 }
 
 fn build(args: &BuildArgs, group: Vec<(PathBuf, bool)>) -> u8 {
     let when = when_locked(&args.state);
-    let image = args
-        .image
-        .image
-        .as_deref()
-        .map(|dir| ImageTarget::new(dir, args.image.run_image.as_ref(), when));
+    let image = match ImageTarget::new(
+        args.image.image.as_deref(),
+        &args.image.publish,
+        args.image.run_image.as_ref(),
+        when,
+    ) {
+        Ok(image) => image,
+        Err(error) => return usage_error(&error),
+    };
     if let Some(Err(error)) = image.as_ref().map(ImageTarget::check) {
         eprintln!("ERROR: {}", error_chain(&error));
         return 1;
@@ -216,12 +262,17 @@ fn build(args: &BuildArgs, group: Vec<(PathBuf, bool)>) -> u8 {
 }
 
 fn export(args: &ExportArgs) -> u8 {
-    ImageTarget::new(
-        &args.image,
+    match ImageTarget::new(
+        args.image.as_deref(),
+        &args.publish,
         args.run_image.as_ref(),
         when_locked(&args.state),
-    )
-    .write(&args.state.state)
+    ) {
+        Ok(Some(target)) => target.write(&args.state.state),
+        // clap requires --image unless --publish is given.
+        Ok(None) => 0,
+        Err(error) => usage_error(&error),
+    }
 }
 
 fn launch(args: &LaunchArgs) -> u8 {

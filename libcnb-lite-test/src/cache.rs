@@ -15,6 +15,7 @@ use crate::json::NonFiniteFloatError;
 use crate::layer::metadata_json;
 use crate::output::Log;
 use crate::report::{LayerReport, LayerStatus};
+use crate::snapshot::Trees;
 use crate::state::{self, BuildpackLayers, CACHE_METADATA, CacheMetadata, LayerRecord, ShaRef};
 
 /// Writing the cache failed (reported as a warning; the build still succeeds).
@@ -53,6 +54,7 @@ pub(crate) struct CacheInput<'a> {
 /// Writes the cache into `staging` and fills in `cached` on the layer reports.
 pub(crate) fn cache(
     input: &CacheInput<'_>,
+    trees: &mut Trees,
     layers: &mut [LayerReport],
     staging: &Path,
     log: &Log<'_>,
@@ -84,9 +86,13 @@ pub(crate) fn cache(
                 )?;
                 diff_id.clone()
             } else {
-                let rel = Path::new(&esc).join(&report.name);
                 let diff_id = log.step(&format!("caching {identifier}"), || {
-                    archive::archive_to_blob(input.layers_dir, &rel, input.owner, staging)
+                    trees.archive_layer(
+                        input.layers_dir,
+                        (&esc, &report.name),
+                        input.owner,
+                        staging,
+                    )
                 })?;
                 report.diff_id = Some(diff_id.clone());
                 diff_id

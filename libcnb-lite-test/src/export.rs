@@ -15,6 +15,7 @@ use crate::launch_toml::LaunchConfig;
 use crate::layer::{LayerToml, LayerTomlError, list_layers};
 use crate::output::Log;
 use crate::report::{LayerReport, LayerStatus};
+use crate::snapshot::Trees;
 use crate::state::{
     self, BuildpackLayers, ImageMetadata, LayerRecord, ShaRef, StateDir, StoreRecord,
 };
@@ -103,8 +104,12 @@ pub(crate) struct Exported {
 }
 
 /// Writes the new image into the state's image staging dir (the caller commits it).
+///
+/// A layer unchanged since restore is not archived again: [`Trees::archive_layer`] links its
+/// blob, whose digest is the one a full archive would give.
 pub(crate) fn export(
     input: &ExportInput<'_>,
+    trees: &mut Trees,
     staging: &Path,
     log: &Log<'_>,
 ) -> Result<Exported, ExportError> {
@@ -140,7 +145,8 @@ pub(crate) fn export(
                     .and_then(|record| DiffId::parse(&record.sha));
                 let (diff_id, status) = export_launch_layer(
                     input,
-                    &Path::new(&esc).join(&name),
+                    trees,
+                    (&esc, &name),
                     &identifier,
                     layer.types.cache,
                     previous_sha,
@@ -236,18 +242,23 @@ fn read_layer_tomls(
 
 /// Archives one launch layer into `blobs`, or reuses the previous image's layer when the
 /// dir is missing (a launch-only layer the buildpack kept without restoring its contents).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one layer's export needs the build's input, records, identity and target"
+)]
 fn export_launch_layer(
     input: &ExportInput<'_>,
-    rel: &Path,
+    trees: &mut Trees,
+    (esc, name): (&str, &str),
     identifier: &str,
     cache: bool,
     previous_sha: Option<DiffId>,
     blobs: &Path,
     log: &Log<'_>,
 ) -> Result<(DiffId, LayerStatus), ExportError> {
-    if fs::read_dir(input.layers_dir.join(rel)).is_ok() {
+    if fs::read_dir(input.layers_dir.join(esc).join(name)).is_ok() {
         let diff_id = log.step(&format!("exporting {identifier}"), || {
-            archive::archive_to_blob(input.layers_dir, rel, input.owner, blobs)
+            trees.archive_layer(input.layers_dir, (esc, name), input.owner, blobs)
         })?;
         return Ok(if previous_sha.as_ref() == Some(&diff_id) {
             log.info(&format!("Reusing layer '{identifier}'"));

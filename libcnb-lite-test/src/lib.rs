@@ -30,6 +30,7 @@ mod output;
 mod plan;
 mod report;
 mod restore;
+mod snapshot;
 mod state;
 mod testing;
 mod toml_error;

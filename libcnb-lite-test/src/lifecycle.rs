@@ -6,9 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use walkdir::WalkDir;
-
-use crate::archive::Owner;
+use crate::archive::{DiffId, Owner};
 use crate::build::{self, BuildError};
 use crate::buildpack::{self, Buildpack, PrepareBuildpackError};
 use crate::cache::{self, CacheInput};
@@ -19,6 +17,7 @@ use crate::export::{self, ExportError, ExportInput};
 use crate::output::{Log, Observer, Output};
 use crate::report::{BuildReport, Timings};
 use crate::restore::{self, RestoreError, RestoreInput};
+use crate::snapshot::{self, Previous, SNAPSHOT_FILE, Snapshot, Trees};
 use crate::state::{Open, StateDir, StateError};
 
 /// Why a build failed.
@@ -72,6 +71,11 @@ pub struct BuildFailure {
     pub output: Output,
 }
 
+/// The previous build's layers dir while restore picks from it (then removed).
+const PREVIOUS_LAYERS: &str = "layers.previous";
+/// The file whose mtime shows the build dir's file-system clock (see [`snapshot`]).
+const CLOCK_FILE: &str = "clock";
+
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> LifecycleError + '_ {
     move |source| LifecycleError::Io {
         path: path.to_path_buf(),
@@ -114,11 +118,34 @@ impl BuildDirs {
         }
     }
 
-    /// Removes and recreates all dirs (read-only dirs included).
-    pub(crate) fn recreate(&self, state: &StateDir) -> Result<(), LifecycleError> {
+    /// Empties the build root for a new build, but moves the previous layers dir aside
+    /// (returned with its snapshot, for restore to keep what it proves unchanged) and keeps
+    /// the workspace (for [`sync_tree`]); read-only dirs are removed too.
+    pub(crate) fn recreate(&self, state: &StateDir) -> Result<Previous, LifecycleError> {
         let root = state.path().join("build");
+        // Processes a killed run left behind go first (they may still write in there).
         crate::leftovers::kill(&root);
-        crate::fs::remove_dir_forcibly(&root).map_err(io_error(&root))?;
+        let previous = root.join(PREVIOUS_LAYERS);
+        crate::fs::remove_dir_forcibly(&previous).map_err(io_error(&previous))?;
+        let snapshot = Snapshot::load(&root.join(SNAPSHOT_FILE));
+        if fs::symlink_metadata(&self.layers).is_ok_and(|meta| meta.is_dir()) {
+            fs::rename(&self.layers, &previous).map_err(io_error(&self.layers))?;
+        }
+        let workspace_is_dir =
+            fs::symlink_metadata(&self.workspace).is_ok_and(|meta| meta.is_dir());
+        match fs::read_dir(&root) {
+            Ok(entries) => {
+                for entry in entries {
+                    let path = entry.map_err(io_error(&root))?.path();
+                    let keep = path == previous || (path == self.workspace && workspace_is_dir);
+                    if !keep {
+                        crate::fs::remove_dir_forcibly(&path).map_err(io_error(&path))?;
+                    }
+                }
+            }
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(LifecycleError::Io { path: root, source }),
+        }
         for dir in [
             &self.layers,
             &self.workspace,
@@ -130,7 +157,10 @@ impl BuildDirs {
             fs::create_dir_all(dir).map_err(io_error(dir))?;
         }
         crate::leftovers::record(&root).map_err(io_error(&root))?;
-        Ok(())
+        Ok(Previous {
+            dir: previous,
+            snapshot,
+        })
     }
 }
 
@@ -146,40 +176,83 @@ fn abandon(state: &StateDir, committed: &Path, log: &Log<'_>) {
     }
 }
 
-/// Copies `from` into the existing dir `to`, keeping modes and symlinks (never following
-/// them); sockets, FIFOs and devices are skipped. Dir modes are applied last.
-pub(crate) fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+/// Makes the existing dir `to` a copy of `from` by difference, keeping modes and symlinks
+/// (never following them): a file whose size, mtime and mode already match is left alone
+/// (rsync's quick check; copies get the source's mtime), anything else is copied, and
+/// entries `from` lacks are removed. Sockets, FIFOs and devices are skipped. Dir modes are
+/// applied last.
+pub(crate) fn sync_tree(from: &Path, to: &Path) -> io::Result<()> {
     let mut dir_modes = Vec::new();
-    for entry in WalkDir::new(from)
-        .follow_links(false)
-        .sort_by_file_name()
-        .min_depth(1)
-    {
-        let entry = entry.map_err(io::Error::from)?;
-        let rel = entry.path().strip_prefix(from).unwrap_or(entry.path());
-        let target = to.join(rel);
-        let file_type = entry.file_type();
-        if file_type.is_dir() {
-            fs::create_dir(&target)?;
-            dir_modes.push((
-                target,
-                entry.metadata().map_err(io::Error::from)?.permissions(),
-            ));
-        } else if file_type.is_file() {
-            fs::copy(entry.path(), &target)?;
-        } else if file_type.is_symlink() {
-            std::os::unix::fs::symlink(fs::read_link(entry.path())?, &target)?;
-        }
-    }
+    sync_dir(from, to, &mut dir_modes)?;
     for (dir, permissions) in dir_modes.into_iter().rev() {
         fs::set_permissions(dir, permissions)?;
     }
     Ok(())
 }
 
+fn sync_dir(
+    from: &Path,
+    to: &Path,
+    dir_modes: &mut Vec<(PathBuf, fs::Permissions)>,
+) -> io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let mut names: Vec<_> = fs::read_dir(from)?
+        .map(|entry| entry.map(|entry| entry.file_name()))
+        .collect::<io::Result<_>>()?;
+    names.sort();
+    for entry in fs::read_dir(to)? {
+        let name = entry?.file_name();
+        if names.binary_search(&name).is_err() {
+            crate::fs::remove_dir_forcibly(&to.join(name))?;
+        }
+    }
+    for name in names {
+        let (source, target) = (from.join(&name), to.join(&name));
+        let meta = fs::symlink_metadata(&source)?;
+        let existing = fs::symlink_metadata(&target).ok();
+        let kind = meta.file_type();
+        if kind.is_dir() {
+            if existing.as_ref().is_some_and(fs::Metadata::is_dir) {
+                fs::set_permissions(&target, fs::Permissions::from_mode(0o700))?;
+            } else {
+                crate::fs::remove_dir_forcibly(&target)?;
+                fs::create_dir(&target)?;
+            }
+            sync_dir(&source, &target, dir_modes)?;
+            dir_modes.push((target, meta.permissions()));
+        } else if kind.is_file() {
+            let same = existing.as_ref().is_some_and(|old| {
+                old.is_file()
+                    && old.len() == meta.len()
+                    && old.mode() == meta.mode()
+                    && (old.mtime(), old.mtime_nsec()) == (meta.mtime(), meta.mtime_nsec())
+            });
+            if !same {
+                crate::fs::remove_dir_forcibly(&target)?;
+                fs::copy(&source, &target)?;
+                fs::File::options()
+                    .write(true)
+                    .open(&target)
+                    .and_then(|file| file.set_modified(meta.modified()?))?;
+            }
+        } else if kind.is_symlink() {
+            let link = fs::read_link(&source)?;
+            let same = existing.as_ref().is_some_and(fs::Metadata::is_symlink)
+                && fs::read_link(&target).is_ok_and(|old| old == link);
+            if !same {
+                crate::fs::remove_dir_forcibly(&target)?;
+                std::os::unix::fs::symlink(link, &target)?;
+            }
+        } else {
+            crate::fs::remove_dir_forcibly(&target)?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs one build of `config` with the previous image and cache in `state_dir`.
 ///
-/// The app dir is copied to `<state>/build/workspace` (buildpacks may modify the app dir;
+/// The app dir is synced to `<state>/build/workspace` (buildpacks may modify the app dir;
 /// the original is never touched), layers are built in `<state>/build/layers`, and the
 /// new image and cache are committed to the state dir only if the build succeeds.
 ///
@@ -270,7 +343,9 @@ fn run_logged(
         warnings.push(warning);
     }
     let dirs = BuildDirs::of(&state);
-    dirs.recreate(&state)?;
+    let previous = dirs.recreate(&state)?;
+    let snapshot_file = state.path().join("build").join(SNAPSHOT_FILE);
+    let clock = state.path().join("build").join(CLOCK_FILE);
     for (name, value) in &config.env {
         let path = dirs.platform.join("env").join(name);
         fs::write(&path, value).map_err(io_error(&path))?;
@@ -287,7 +362,7 @@ fn run_logged(
         prepared.optional = entry.optional;
         group.push(prepared);
     }
-    copy_tree(&config.app_dir, &dirs.workspace).map_err(io_error(&config.app_dir))?;
+    sync_tree(&config.app_dir, &dirs.workspace).map_err(io_error(&config.app_dir))?;
     timings.prepare = started.elapsed();
 
     let base_env = Env::from_current_process();
@@ -323,6 +398,7 @@ fn run_logged(
 
     log.info("===> RESTORING");
     let phase = Instant::now();
+    let mut trees = Trees::default();
     let restored = restore::restore(
         &RestoreInput {
             group: &built_refs,
@@ -332,9 +408,15 @@ fn run_logged(
             cache: previous_cache.as_ref(),
             platform_api: config.platform_api,
             skip_layers: config.skip_layers,
+            previous: Some(&previous),
         },
+        &mut trees,
         log,
     )?;
+    // What restore did not keep is not part of this build (the reference's layers dir
+    // starts empty).
+    crate::fs::remove_dir_forcibly(&previous.dir).map_err(io_error(&previous.dir))?;
+    trees.settle_restored(&clock);
     timings.restore = phase.elapsed();
 
     log.info("===> BUILDING");
@@ -378,6 +460,7 @@ fn run_logged(
             owner,
             launch: &outcome.launch,
         },
+        &mut trees,
         &staging,
         log,
     );
@@ -405,15 +488,32 @@ fn run_logged(
                     previous: previous_cache.as_ref(),
                     owner,
                 },
+                &mut trees,
                 &mut exported.layers,
                 &cache_staging,
                 log,
             )
             .map_err(|error| error_chain(&error))
         });
-    if let Err(error) = cache_result {
+    // The snapshot describes the committed cache only; without one it goes.
+    let snapshot_result = if let Err(error) = cache_result {
         abandon(&state, &cache_dir, log);
         let warning = format!("Failed to export cache: {error}");
+        log.warn(&warning);
+        warnings.push(warning);
+        snapshot::discard(&snapshot_file)
+    } else {
+        trees.save(
+            &snapshot_file,
+            &clock,
+            cached_layers(&built_refs, &exported.layers, &state),
+        )
+    };
+    if let Err(error) = snapshot_result {
+        let warning = format!(
+            "Failed to record the layers for the next build in {}: {error}",
+            snapshot_file.display()
+        );
         log.warn(&warning);
         warnings.push(warning);
     }
@@ -450,13 +550,27 @@ fn run_logged(
     })
 }
 
+/// `(esc-bp-id, layer, diff ID, committed blob)` of every layer this build cached.
+fn cached_layers<'a>(
+    group: &'a [&'a Buildpack],
+    layers: &'a [crate::report::LayerReport],
+    state: &'a StateDir,
+) -> impl Iterator<Item = (String, String, DiffId, PathBuf)> + 'a {
+    layers.iter().filter_map(move |layer| {
+        let buildpack = group.iter().find(|bp| bp.id == layer.buildpack_id)?;
+        let diff_id = layer.diff_id.clone().filter(|_| layer.cached.is_some())?;
+        let blob = state.cache_blob(&diff_id);
+        Some((buildpack.escaped_id(), layer.name.clone(), diff_id, blob))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
     #[test]
-    fn copy_tree_keeps_modes_and_links() {
+    fn sync_tree_keeps_modes_and_links() {
         let from = tempfile::tempdir().unwrap();
         fs::create_dir(from.path().join("bin")).unwrap();
         fs::write(from.path().join("bin/run"), "#!/bin/sh\n").unwrap();
@@ -467,7 +581,7 @@ mod tests {
         .unwrap();
         std::os::unix::fs::symlink("bin/run", from.path().join("link")).unwrap();
         let to = tempfile::tempdir().unwrap();
-        copy_tree(from.path(), to.path()).unwrap();
+        sync_tree(from.path(), to.path()).unwrap();
         let mode = fs::metadata(to.path().join("bin/run"))
             .unwrap()
             .permissions()
@@ -478,5 +592,30 @@ mod tests {
             fs::read_link(to.path().join("link")).unwrap(),
             Path::new("bin/run")
         );
+    }
+
+    #[test]
+    fn sync_tree_copies_only_the_difference() {
+        use std::os::unix::fs::MetadataExt;
+        let from = tempfile::tempdir().unwrap();
+        fs::write(from.path().join("same"), "same").unwrap();
+        fs::write(from.path().join("edited"), "old").unwrap();
+        let to = tempfile::tempdir().unwrap();
+        sync_tree(from.path(), to.path()).unwrap();
+        let inode = |name: &str| fs::metadata(to.path().join(name)).unwrap().ino();
+        let same = inode("same");
+
+        fs::write(from.path().join("edited"), "new").unwrap();
+        fs::write(to.path().join("left-by-a-buildpack"), "x").unwrap();
+        fs::create_dir(to.path().join("dir-left-by-a-buildpack")).unwrap();
+        sync_tree(from.path(), to.path()).unwrap();
+        assert_eq!(inode("same"), same, "an unchanged file is not copied again");
+        assert_eq!(fs::read_to_string(to.path().join("edited")).unwrap(), "new");
+        let mut names: Vec<_> = fs::read_dir(to.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["edited", "same"]);
     }
 }

@@ -14,6 +14,7 @@ use crate::buildpack::Buildpack;
 use crate::config::PlatformApi;
 use crate::json::json_to_toml;
 use crate::output::Log;
+use crate::snapshot::{Previous, Trees};
 use crate::state::{self, CacheMetadata, ImageMetadata, LayerRecord, StateDir};
 
 /// Where a restored layer's metadata came from.
@@ -71,6 +72,8 @@ pub(crate) struct RestoreInput<'a> {
     pub(crate) cache: Option<&'a CacheMetadata>,
     pub(crate) platform_api: PlatformApi,
     pub(crate) skip_layers: bool,
+    /// The previous build's layers, kept instead of extracted where provably unchanged.
+    pub(crate) previous: Option<&'a Previous>,
 }
 
 /// What the lifecycle's TOML encoder writes: `[metadata]` only, and nothing at all when the
@@ -88,8 +91,12 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> RestoreError + '_ {
     }
 }
 
+///
+/// Cache contents come from the previous build's tree when [`Trees::keep`] proves it equal to
+/// the blob, else from the blob; either way the buildpack sees the same files and log.
 pub(crate) fn restore(
     input: &RestoreInput<'_>,
+    trees: &mut Trees,
     log: &Log<'_>,
 ) -> Result<Vec<RestoredLayer>, RestoreError> {
     let mut restored = Vec::new();
@@ -170,7 +177,7 @@ pub(crate) fn restore(
                     // A step, so a terminal shows progress while a big layer is hashed and
                     // extracted.
                     contents = log.step(&format!("restoring {identifier}"), || {
-                        restore_contents(input, buildpack, &name, &cached.sha, &identifier, log)
+                        restore_contents(input, trees, buildpack, &name, &cached.sha, log)
                     })?;
                 } else {
                     log.info(&format!("Removing \"{identifier}\", wrong sha"));
@@ -200,12 +207,14 @@ pub(crate) fn restore(
 /// Extracts a cache layer; a missing or corrupt blob only warns and keeps the toml.
 fn restore_contents(
     input: &RestoreInput<'_>,
+    trees: &mut Trees,
     buildpack: &Buildpack,
     name: &str,
     sha: &str,
-    identifier: &str,
     log: &Log<'_>,
 ) -> Result<bool, RestoreError> {
+    let identifier = &format!("{}:{name}", buildpack.id);
+    let esc = buildpack.escaped_id();
     let Some(diff_id) = DiffId::parse(sha) else {
         log.warn(&format!(
             "Skipping restore for layer {identifier}: invalid digest {sha}"
@@ -213,6 +222,11 @@ fn restore_contents(
         return Ok(false);
     };
     let blob = input.state.cache_blob(&diff_id);
+    if input.previous.is_some_and(|previous| {
+        trees.keep(previous, input.layers_dir, (&esc, name), &diff_id, &blob)
+    }) {
+        return Ok(true);
+    }
     match archive::hash_file(&blob) {
         Ok(actual) if actual == diff_id => {}
         Ok(actual) => {
@@ -230,13 +244,14 @@ fn restore_contents(
             return Ok(false);
         }
     }
-    let allowed = Path::new(&buildpack.escaped_id()).join(name);
+    let allowed = Path::new(&esc).join(name);
     let file = File::open(&blob).map_err(io_error(&blob))?;
     archive::extract(file, input.layers_dir, &allowed).map_err(|source| RestoreError::Hostile {
         layer: identifier.to_owned(),
         blob: blob.clone(),
         source,
     })?;
+    trees.extracted(input.layers_dir, (&esc, name), &diff_id, &blob);
     Ok(true)
 }
 

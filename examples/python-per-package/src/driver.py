@@ -13,12 +13,14 @@ its dependencies, so nothing else is needed, and appending keeps the standard li
 Protocol: one JSON request per line on stdin, one JSON reply per line on the original stdout.
 Everything pip prints goes to stderr, which the buildpack passes through.
 
-    {"command": "resolve", "requirements": "requirements.txt", "report": "/tmp/report.json"}
+    {"command": "resolve", "requirements": "requirements.txt", "report": "/tmp/report.json",
+     "no_deps": false}
     -> {"status": 0, "seconds": 0.41}
 
     {"command": "install", "staging": "<dir>", "artifacts": ["file:///...whl#sha256=..."],
-     "targets": {"<normalised name>": "<layer dir>"}}
-    -> {"status": 0, "pip_seconds": 0.2, "placed": {"<layer dir>": {"files": 12, "seconds": 0.01}}}
+     "targets": {"<normalised name>": "<layer dir>"}, "wheel_cache": "<dir>" or null}
+    -> {"status": 0, "pip_seconds": 0.2, "downloaded": 1, "cached": 3,
+        "placed": {"<layer dir>": {"files": 12, "seconds": 0.01}}}
 
 A failed request replies {"status": <non-zero>, "error": "..."}.
 
@@ -30,7 +32,9 @@ each distribution's files, as listed in its RECORD, are moved (renamed) into its
     other data files      -> <layer>/site-packages/<path relative to the prefix>
 
 which is the layout of `pip install --target <layer>/site-packages` with bin/ moved to the
-layer root. RECORD is rewritten with paths relative to <layer>/site-packages, and the .py files
+layer root. With a wheel cache, a remote artifact (http, https) is first downloaded once, with
+pip's own session, to <wheel cache>/<sha256>/<file name> and its hash checked, and pip installs
+that file: a reinstall never downloads again. RECORD is rewritten with paths relative to <layer>/site-packages, and the .py files
 are compiled after the move, so that the .pyc files name their final path.
 """
 
@@ -89,6 +93,7 @@ def resolve(request):
             "--quiet",
             "--report",
             request["report"],
+            *(["--no-deps"] if request.get("no_deps") else []),
             "--requirement",
             request["requirements"],
         ]
@@ -99,6 +104,7 @@ def resolve(request):
 def install(request):
     staging = request["staging"]
     start = time.perf_counter()
+    artifacts, downloaded, cached = fetch(request["artifacts"], request.get("wheel_cache"))
     status = run_pip(
         [
             "install",
@@ -112,7 +118,7 @@ def install(request):
             "--quiet",
             "--prefix",
             staging,
-            *request["artifacts"],
+            *artifacts,
         ]
     )
     pip_seconds = time.perf_counter() - start
@@ -143,7 +149,67 @@ def install(request):
     missing = sorted(set(targets) - seen)
     if missing:
         raise ValueError(f"pip did not install {', '.join(missing)}")
-    return {"status": 0, "pip_seconds": pip_seconds, "placed": placed}
+    return {
+        "status": 0,
+        "pip_seconds": pip_seconds,
+        "downloaded": downloaded,
+        "cached": cached,
+        "placed": placed,
+    }
+
+
+def fetch(artifacts, wheel_cache):
+    """Replaces remote artifacts by files of the wheel cache, downloading each one once."""
+    if not wheel_cache:
+        return artifacts, 0, 0
+    import pathlib
+    import urllib.parse
+
+    local = []
+    downloaded = cached = 0
+    for artifact in artifacts:
+        url, _, fragment = artifact.partition("#")
+        if not url.startswith(("http://", "https://")):
+            local.append(artifact)
+            continue
+        sha256 = fragment[len("sha256="):]
+        name = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256) or name in ("", ".", ".."):
+            raise ValueError(f"cannot cache {artifact}: no sha256 or file name")
+        directory = os.path.join(wheel_cache, sha256)
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            cached += 1
+        else:
+            download(url, directory, path, sha256)
+            downloaded += 1
+        local.append(f"{pathlib.Path(path).as_uri()}#sha256={sha256}")
+    return local, downloaded, cached
+
+
+def download(url, directory, path, sha256):
+    """Downloads url to path through a temporary file, checking its sha256."""
+    import hashlib
+    import tempfile
+
+    from pip._internal.network.session import PipSession
+
+    os.makedirs(directory, exist_ok=True)
+    digest = hashlib.sha256()
+    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".download-")
+    try:
+        with os.fdopen(descriptor, "wb") as out, PipSession() as session:
+            response = session.get(url, stream=True)
+            response.raise_for_status()
+            for chunk in response.iter_content(1 << 16):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != sha256:
+            raise ValueError(f"{url} has sha256 {digest.hexdigest()}, expected {sha256}")
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
 
 
 def distribution_name(dist_info):

@@ -13,6 +13,7 @@ mod messages;
 mod metadata;
 mod names;
 mod packages;
+mod pins;
 mod pip_driver;
 mod python;
 mod requirements;

@@ -7,6 +7,7 @@ use crate::metadata::{
     DistributionRecord, InvalidMetadataCause, PackagesMetadata, RestoredCause, inspect_restored,
     invalid_metadata,
 };
+use crate::pins::{self, Pin, Requirements};
 use crate::pip_driver::PipDriver;
 use crate::python::Python;
 use crate::requirements::key_inputs;
@@ -21,11 +22,14 @@ use libcnb_lite::build::BuildContext;
 use libcnb_lite::data::layer_name;
 use libcnb_lite::generic::GenericMetadata;
 use libcnb_lite::layer::{
-    CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerRef, LayerState,
+    CachedLayerDefinition, EmptyLayerCause, InspectRestoredAction, InvalidMetadataAction, LayerRef,
+    LayerState,
 };
 use libcnb_lite::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use libcnb_lite::layer_set::{LayerPlan, PlannedLayer, SetItem};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -64,8 +68,12 @@ pub(crate) fn install_packages(
 
     let (reused, pending) = handle_package_layers(context, &plan, python, &target)?;
     let installed: usize = pending.iter().map(|(layer, ..)| layer.items().len()).sum();
-    let install_time = install(context, &mut pip, pending)?;
+    let wheels = wheel_cache(context, &resolution)?;
+    let install_time = install(context, &mut pip, pending, wheels.as_deref())?;
     pip.finish()?;
+    if let Some(wheels) = &wheels {
+        prune_wheel_cache(wheels, &resolution)?;
+    }
 
     for name in set
         .prune(context, &plan)
@@ -138,6 +146,7 @@ fn install(
     context: &Context,
     pip: &mut LazyPipDriver,
     pending: Vec<PendingLayer<'_>>,
+    wheel_cache: Option<&Path>,
 ) -> Result<Duration, Error> {
     if pending.is_empty() {
         return Ok(Duration::ZERO);
@@ -160,8 +169,15 @@ fn install(
     }
     let done = pip
         .get()?
-        .install(staging.path(), &artifacts, &targets)
+        .install(staging.path(), &artifacts, &targets, wheel_cache)
         .map_err(PythonPackagesError::PipDriver)?;
+    if done.downloaded + done.from_wheel_cache > 0 {
+        println!(
+            "Wheel cache: {} downloaded, {} already there",
+            count(done.downloaded, "wheel"),
+            done.from_wheel_cache
+        );
+    }
     let placing: Duration = done.placed.values().map(|placed| placed.duration).sum();
     let files: usize = done.placed.values().map(|placed| placed.files).sum();
     println!(
@@ -202,6 +218,67 @@ fn count(count: usize, noun: &str) -> String {
     }
 }
 
+/// The `wheels` layer (cache only) when some artifact is remote: downloaded wheels by
+/// `<sha256>/<file name>`, so that reinstalling a package never downloads it again.
+fn wheel_cache(context: &Context, resolution: &Resolution) -> Result<Option<PathBuf>, Error> {
+    let remote = resolution
+        .distributions
+        .iter()
+        .any(|dist| dist.url.starts_with("http://") || dist.url.starts_with("https://"));
+    if !remote {
+        return Ok(None);
+    }
+    let layer_ref = context.cached_layer(
+        layer_name!("wheels"),
+        CachedLayerDefinition {
+            build: false,
+            launch: false,
+            invalid_metadata: &|_: &GenericMetadata| InvalidMetadataAction::DeleteLayer,
+            inspect_restored: &|_: &WheelCacheMetadata, _: &Path| InspectRestoredAction::KeepLayer,
+        },
+    )?;
+    if let LayerState::Empty { .. } = layer_ref.state {
+        layer_ref.write_metadata(WheelCacheMetadata { format: 1 })?;
+    }
+    Ok(Some(layer_ref.path()))
+}
+
+/// The metadata of the `wheels` layer: its layout's version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WheelCacheMetadata {
+    format: u32,
+}
+
+/// Removes the cached wheels the resolution no longer has, so the cache holds one set.
+fn prune_wheel_cache(dir: &Path, resolution: &Resolution) -> Result<(), PythonPackagesError> {
+    let entries = fs::read_dir(dir).map_err(|source| PythonPackagesError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for entry in entries {
+        let path = entry
+            .map_err(|source| PythonPackagesError::Read {
+                path: dir.to_path_buf(),
+                source,
+            })?
+            .path();
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or("");
+        if !resolution
+            .distributions
+            .iter()
+            .any(|dist| dist.sha256 == name)
+        {
+            fs::remove_dir_all(&path)
+                .map_err(|source| PythonPackagesError::Write { path, source })?;
+        }
+    }
+    Ok(())
+}
+
 /// The venv layer: kept while the interpreter is the same, recreated otherwise.
 fn venv_layer(context: &Context, python: &Python) -> Result<Venv, Error> {
     let expected = VenvMetadata::of(python);
@@ -239,7 +316,9 @@ fn venv_layer(context: &Context, python: &Python) -> Result<Venv, Error> {
     Ok(venv)
 }
 
-/// The resolution: from the `resolution` layer if its key matches, else from pip.
+/// The resolution: from the `resolution` layer if its key matches; for a pinned lock file,
+/// the cached one with the changed pins looked up (no resolver, see [`crate::pins`]); else
+/// from pip's resolver.
 fn resolve(
     context: &Context,
     python: &Python,
@@ -248,13 +327,34 @@ fn resolve(
 ) -> Result<Resolution, Error> {
     let inputs = key_inputs(&context.app_dir, Path::new(REQUIREMENTS))
         .map_err(PythonPackagesError::ReadInputs)?;
-    let key = ResolutionKey::new(
-        &python.identity(),
-        &python.pip_version,
-        target,
-        &context.app_dir.to_string_lossy(),
-        &inputs,
-    );
+    let key_of = |inputs: &[String]| {
+        ResolutionKey::new(
+            &python.identity(),
+            &python.pip_version,
+            target,
+            &context.app_dir.to_string_lossy(),
+            inputs,
+        )
+    };
+    let key = key_of(&inputs);
+    let requirements_path = context.app_dir.join(REQUIREMENTS);
+    let text =
+        fs::read_to_string(&requirements_path).map_err(|source| PythonPackagesError::Read {
+            path: requirements_path.clone(),
+            source,
+        })?;
+    let requirements = pins::classify(&text);
+    // A lock file's key leaves out its pins (the first input is the file's hash) but keeps
+    // its options and the find-links contents: a bump keeps the cached resolution.
+    let pinned_key = match &requirements {
+        Requirements::Pinned { options, .. } => {
+            let mut pinned_inputs = vec!["pinned lock file".to_string()];
+            pinned_inputs.extend(options.iter().map(|option| format!("option {option}")));
+            pinned_inputs.extend(inputs.iter().skip(1).cloned());
+            Some(key_of(&pinned_inputs))
+        }
+        Requirements::NotPinned(_) => None,
+    };
     let layer_ref = context.cached_layer(
         layer_name!("resolution"),
         CachedLayerDefinition {
@@ -267,27 +367,16 @@ fn resolve(
                 )
             },
             inspect_restored: &|restored: &ResolutionMetadata, dir: &Path| {
-                resolution::inspect_restored(&key, restored, dir)
+                let expected = pinned_key
+                    .as_ref()
+                    .filter(|pinned| **pinned == restored.key)
+                    .unwrap_or(&key);
+                resolution::inspect_restored(expected, restored, dir)
             },
         },
     )?;
     let file = layer_ref.path().join(RESOLUTION_FILE);
-    if let LayerState::Restored { .. } = layer_ref.state {
-        let cached = fs::read(&file)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Resolution>(&bytes).ok())
-            .filter(|cached| cached.key == key);
-        if let Some(cached) = cached {
-            println!(
-                "Resolution: {} distributions, cached ({})",
-                cached.distributions.len(),
-                ResolutionCause::Unchanged
-            );
-            return Ok(cached);
-        }
-    }
-
-    let reason = match &layer_ref.state {
+    let mut reason = match &layer_ref.state {
         LayerState::Empty {
             cause:
                 EmptyLayerCause::InspectRestoredAction { cause }
@@ -295,6 +384,56 @@ fn resolve(
         } => format!(" ({cause})"),
         _ => String::new(),
     };
+    if let LayerState::Restored { .. } = layer_ref.state {
+        let cached = fs::read(&file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Resolution>(&bytes).ok());
+        if let Some(cached) = cached.as_ref().filter(|cached| cached.key == key) {
+            println!(
+                "Resolution: {} distributions, cached ({})",
+                cached.distributions.len(),
+                ResolutionCause::Unchanged
+            );
+            return Ok(cached.clone());
+        }
+        if let (Some(cached), Requirements::Pinned { options, pins }) = (cached, &requirements) {
+            if Some(&cached.key) == pinned_key.as_ref() {
+                match update_pins(pip, cached, options, pins)? {
+                    Ok((resolution, changed)) => {
+                        if changed {
+                            let json = serde_json::to_vec_pretty(&resolution)
+                                .map_err(PythonPackagesError::Serialize)?;
+                            write_atomically(&file, &json)?;
+                        }
+                        return Ok(resolution);
+                    }
+                    Err(why) => reason = format!(" ({why})"),
+                }
+            }
+        }
+    }
+    if let Requirements::NotPinned(line) = &requirements {
+        let _ = write!(reason, " (with the resolver: `{line}` is not a pin)");
+    }
+    let resolution = resolve_with_pip(python, pip, key, &requirements, pinned_key, reason)?;
+    let json = serde_json::to_vec_pretty(&resolution).map_err(PythonPackagesError::Serialize)?;
+    write_atomically(&file, &json)?;
+    layer_ref.write_metadata(ResolutionMetadata {
+        key: resolution.key.clone(),
+    })?;
+    Ok(resolution)
+}
+
+/// Runs pip's resolver on `requirements.txt`; a lock file whose resolution is exactly its
+/// pins gets `pinned_key`, so that later builds look up changed pins only.
+fn resolve_with_pip(
+    python: &Python,
+    pip: &mut LazyPipDriver,
+    key: ResolutionKey,
+    requirements: &Requirements,
+    pinned_key: Option<ResolutionKey>,
+    mut reason: String,
+) -> Result<Resolution, Error> {
     let report_dir = tempfile::tempdir().map_err(|source| PythonPackagesError::TempDir {
         dir: std::env::temp_dir(),
         source,
@@ -302,25 +441,129 @@ fn resolve(
     let report_path = report_dir.path().join("report.json");
     let duration = pip
         .get()?
-        .resolve(Path::new(REQUIREMENTS), &report_path)
+        .resolve(Path::new(REQUIREMENTS), &report_path, false)
         .map_err(PythonPackagesError::PipDriver)?;
     let report = fs::read(&report_path).map_err(|source| PythonPackagesError::Read {
         path: report_path.clone(),
         source,
     })?;
-    let resolution =
-        Resolution::from_pip_report(key.clone(), &report).map_err(PythonPackagesError::Report)?;
+    let mut resolution =
+        Resolution::from_pip_report(key, &report).map_err(PythonPackagesError::Report)?;
+    if let (Requirements::Pinned { pins, .. }, Some(pinned_key)) = (requirements, pinned_key) {
+        let unpinned = resolution
+            .distributions
+            .iter()
+            .filter(|dist| {
+                !pins
+                    .iter()
+                    .any(|pin| pin.name == dist.name && pin.version == dist.version)
+            })
+            .count();
+        if unpinned == 0 && resolution.distributions.len() == pins.len() {
+            resolution.key = pinned_key;
+            reason.push_str(
+                "; every distribution is pinned, so later builds look up changed pins only",
+            );
+        } else {
+            let _ = write!(
+                reason,
+                "; {unpinned} of them not pinned in {REQUIREMENTS}, so every change resolves again"
+            );
+        }
+    }
     println!(
         "Resolution: {} distributions, resolved with pip {} in {}{reason}",
         resolution.distributions.len(),
         python.pip_version,
         seconds(duration)
     );
-
-    let json = serde_json::to_vec_pretty(&resolution).map_err(PythonPackagesError::Serialize)?;
-    write_atomically(&file, &json)?;
-    layer_ref.write_metadata(ResolutionMetadata { key })?;
     Ok(resolution)
+}
+
+/// The cached resolution of a lock file with its changed pins looked up with
+/// `pip install --dry-run --no-deps` (no resolver); `Err(why)` when the lock file's set of
+/// distributions changed, which needs the resolver.
+fn update_pins(
+    pip: &mut LazyPipDriver,
+    cached: Resolution,
+    options: &[String],
+    pins: &[Pin],
+) -> Result<Result<(Resolution, bool), String>, Error> {
+    let same_names = cached.distributions.len() == pins.len()
+        && pins.iter().all(|pin| {
+            cached
+                .distributions
+                .iter()
+                .any(|dist| dist.name == pin.name)
+        });
+    if !same_names {
+        return Ok(Err("pins added or removed".to_string()));
+    }
+    let changed: Vec<&Pin> = pins
+        .iter()
+        .filter(|pin| {
+            cached.distributions.iter().any(|dist| {
+                dist.name == pin.name
+                    && (dist.version != pin.version
+                        || (!pin.hashes.is_empty() && !pin.hashes.contains(&dist.sha256)))
+            })
+        })
+        .collect();
+    if changed.is_empty() {
+        println!(
+            "Resolution: {} distributions, cached (pins unchanged)",
+            cached.distributions.len()
+        );
+        return Ok(Ok((cached, false)));
+    }
+    // The changed pins alone, with the file's options; relative find-links resolve against
+    // pip's working directory, the app dir, as they do for the app's file.
+    let dir = tempfile::tempdir().map_err(|source| PythonPackagesError::TempDir {
+        dir: std::env::temp_dir(),
+        source,
+    })?;
+    let lookup = dir.path().join(REQUIREMENTS);
+    let mut text = options.join("\n");
+    for pin in &changed {
+        text.push('\n');
+        text.push_str(&pin.line);
+    }
+    text.push('\n');
+    write_atomically(&lookup, text.as_bytes())?;
+    let report_path = dir.path().join("report.json");
+    let duration = pip
+        .get()?
+        .resolve(&lookup, &report_path, true)
+        .map_err(PythonPackagesError::PipDriver)?;
+    let report = fs::read(&report_path).map_err(|source| PythonPackagesError::Read {
+        path: report_path.clone(),
+        source,
+    })?;
+    let found = Resolution::from_pip_report(cached.key.clone(), &report)
+        .map_err(PythonPackagesError::Report)?;
+    let mut distributions = cached.distributions;
+    for dist in &mut distributions {
+        if let Some(new) = found.distributions.iter().find(|new| new.name == dist.name) {
+            *dist = Distribution {
+                requested: true,
+                ..new.clone()
+            };
+        }
+    }
+    println!(
+        "Resolution: {} distributions, {} changed pin(s) looked up with pip --no-deps in {} \
+         (every requirement is pinned: no resolver)",
+        distributions.len(),
+        changed.len(),
+        seconds(duration)
+    );
+    Ok(Ok((
+        Resolution {
+            key: cached.key,
+            distributions,
+        },
+        true,
+    )))
 }
 
 /// The expected metadata of a planned package layer.

@@ -58,7 +58,8 @@ impl PipDriver {
     }
 
     /// Resolves `requirements` (relative to the app directory) and writes pip's installation
-    /// report to `report`; returns how long pip took.
+    /// report to `report`; returns how long pip took. With `no_deps`, pip only finds the
+    /// artifact of each requirement and runs no resolver.
     ///
     /// # Errors
     ///
@@ -67,16 +68,23 @@ impl PipDriver {
         &mut self,
         requirements: &Path,
         report: &Path,
+        no_deps: bool,
     ) -> Result<Duration, PipDriverError> {
         let reply: ResolveReply = self.request(
             "resolve",
-            &json!({"command": "resolve", "requirements": requirements, "report": report}),
+            &json!({
+                "command": "resolve",
+                "requirements": requirements,
+                "report": report,
+                "no_deps": no_deps,
+            }),
         )?;
         Ok(Duration::from_secs_f64(reply.seconds))
     }
 
     /// Installs `artifacts` with one `pip install --no-deps` into `staging`, then moves each
     /// distribution into the layer directory `targets` names for it (by normalised name).
+    /// With `wheel_cache`, remote artifacts are installed from files there, downloaded once.
     ///
     /// # Errors
     ///
@@ -87,6 +95,7 @@ impl PipDriver {
         staging: &Path,
         artifacts: &[String],
         targets: &BTreeMap<String, PathBuf>,
+        wheel_cache: Option<&Path>,
     ) -> Result<Installed, PipDriverError> {
         let reply: InstallReply = self.request(
             "install",
@@ -95,10 +104,13 @@ impl PipDriver {
                 "staging": staging,
                 "artifacts": artifacts,
                 "targets": targets,
+                "wheel_cache": wheel_cache,
             }),
         )?;
         Ok(Installed {
             pip: Duration::from_secs_f64(reply.pip_seconds),
+            downloaded: reply.downloaded,
+            from_wheel_cache: reply.cached,
             placed: reply
                 .placed
                 .into_iter()
@@ -179,6 +191,10 @@ impl PipDriver {
 pub(crate) struct Installed {
     /// How long `pip install` took.
     pub(crate) pip: Duration,
+    /// Remote artifacts downloaded into the wheel cache.
+    pub(crate) downloaded: usize,
+    /// Remote artifacts found in the wheel cache.
+    pub(crate) from_wheel_cache: usize,
     /// What was moved into each layer directory.
     pub(crate) placed: BTreeMap<PathBuf, Placed>,
 }
@@ -206,6 +222,10 @@ struct ResolveReply {
 #[derive(Deserialize)]
 struct InstallReply {
     pip_seconds: f64,
+    #[serde(default)]
+    downloaded: usize,
+    #[serde(default)]
+    cached: usize,
     placed: BTreeMap<String, PlacedReply>,
 }
 
@@ -295,7 +315,7 @@ mod tests {
         let mut driver = PipDriver::start(&venv_python, &python.pip_dir, &app).unwrap();
         let report = temp.path().join("report.json");
         driver
-            .resolve("requirements.txt".as_ref(), &report)
+            .resolve("requirements.txt".as_ref(), &report, false)
             .unwrap();
         let report: serde_json::Value =
             serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
@@ -316,7 +336,7 @@ mod tests {
             ("demo-colors".to_string(), layers.join("pkgs-0")),
             ("demo-textutil".to_string(), layers.join("pkgs-0")),
         ]);
-        let installed = driver.install(&staging, &urls, &targets).unwrap();
+        let installed = driver.install(&staging, &urls, &targets, None).unwrap();
         assert_eq!(installed.placed.len(), 3);
 
         // Console scripts in <layer>/bin, run by the venv's python; RECORD points at them.
@@ -362,7 +382,12 @@ mod tests {
         // A failing pip run is an error, and the driver stays usable.
         let missing = temp.path().join("missing-1.0-py3-none-any.whl");
         let error = driver
-            .install(&staging, &[missing.display().to_string()], &BTreeMap::new())
+            .install(
+                &staging,
+                &[missing.display().to_string()],
+                &BTreeMap::new(),
+                None,
+            )
             .unwrap_err();
         assert!(
             matches!(

@@ -209,7 +209,7 @@ fn split_option(token: &str) -> Option<(OptionKind, Option<&str>)> {
 }
 
 /// Joins continuation lines and strips comments, as pip's `req_file.py` does.
-fn logical_lines(text: &str) -> Vec<String> {
+pub(crate) fn logical_lines(text: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let mut current = String::new();
     for line in text.lines() {

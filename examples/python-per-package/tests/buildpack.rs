@@ -18,6 +18,7 @@ use libcnb_lite_test::{
     assert_contains, assert_not_contains, build, build_in,
 };
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -460,6 +461,155 @@ fn more_packages_than_the_budget_share_stable_group_layers() {
             if urlkit_layer.starts_with("pkgs-") {
                 assert_contains!(ctx.stdout, "demo-urlkit 2.2.1 → 2.2.2)\n");
             }
+        });
+    });
+}
+
+/// The demo as a complete lock file: every resolved distribution pinned, as `pip-compile`
+/// writes it, from the resolution of a first build.
+fn lock_file(ctx: &TestContext<'_>) -> String {
+    let resolution = ctx
+        .layer_dir(BUILDPACK_ID, "resolution")
+        .join("resolution.json");
+    let json: serde_json::Value = serde_json::from_slice(&fs::read(resolution).unwrap()).unwrap();
+    let mut text = String::from("--no-index\n--find-links wheels\n");
+    for dist in json["distributions"].as_array().unwrap() {
+        let (name, version) = (&dist["name"], &dist["version"]);
+        writeln!(
+            text,
+            "{}=={}",
+            name.as_str().unwrap(),
+            version.as_str().unwrap()
+        )
+        .unwrap();
+    }
+    text
+}
+
+#[test]
+fn a_lock_file_bump_looks_up_the_changed_pin_without_the_resolver_in_both_strategies() {
+    let app = App::demo();
+    build(app.config(), |ctx| {
+        assert_contains!(
+            ctx.stdout,
+            "24 of them not pinned in requirements.txt, so every change resolves again"
+        );
+        let lock = lock_file(&ctx);
+        for strategy in ["per-package", "single"] {
+            let locked = App::demo();
+            fs::write(locked.path().join("requirements.txt"), &lock).unwrap();
+            let config = || locked.config().env("BP_PYTHON_LAYER_STRATEGY", strategy);
+            build(config(), |ctx| {
+                assert_contains!(
+                    ctx.stdout,
+                    "every distribution is pinned, so later builds look up changed pins only"
+                );
+                locked.edit_requirements(|text| {
+                    text.replace("demo-urlkit==2.2.1", "demo-urlkit==2.2.2")
+                });
+                ctx.rebuild(config(), |ctx| {
+                    assert_contains!(
+                        ctx.stdout,
+                        "Resolution: 35 distributions, 1 changed pin(s) looked up with pip --no-deps in "
+                    );
+                    assert_contains!(ctx.stdout, "(every requirement is pinned: no resolver)");
+                    assert_not_contains!(ctx.stdout, "resolved with pip");
+                    assert_contains!(ctx.stdout, "pip installed ");
+                    assert_contains!(run_app(&ctx), "demo-urlkit==2.2.2");
+                    if strategy == "per-package" {
+                        assert_contains!(ctx.stdout, "demo-urlkit: installing 2.2.2 (was 2.2.1)\n");
+                        assert_contains!(ctx.stdout, "35 packages: 34 reused, 1 installed in ");
+                    }
+
+                    // A pin that is not in the resolution needs the resolver again.
+                    locked.edit_requirements(|text| text.replace("demo-urlkit==2.2.2\n", ""));
+                    ctx.rebuild(config(), |ctx| {
+                        assert_contains!(ctx.stdout, "(pins added or removed)");
+                    });
+                });
+            });
+        }
+    });
+}
+
+/// `python3 -m http.server` on 127.0.0.1 serving `dir`, stopped when dropped.
+struct WheelServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl WheelServer {
+    fn start(dir: &Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1"])
+            .arg(port.to_string())
+            .arg("--directory")
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..500 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Self {
+                    child,
+                    url: format!("http://127.0.0.1:{port}/"),
+                };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("python3 -m http.server did not listen on 127.0.0.1:{port}");
+    }
+}
+
+impl Drop for WheelServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn remote_wheels_are_downloaded_once_into_the_wheel_cache() {
+    let server = WheelServer::start(&demo_dir().join("wheels"));
+    let app = App::demo();
+    app.edit_requirements(|text| {
+        text.replace(
+            "--find-links wheels",
+            &format!("--find-links {}", server.url),
+        )
+    });
+    let single = app.config().env("BP_PYTHON_LAYER_STRATEGY", "single");
+    build(single, |ctx| {
+        assert_contains!(
+            ctx.stdout,
+            "Wheel cache: 35 wheels downloaded, 0 already there"
+        );
+        let wheels = ctx.layer(BUILDPACK_ID, "wheels");
+        assert_eq!(wheels.cached, Some(LayerStatus::Added));
+        assert_eq!(wheels.exported, None, "cache only");
+        run_app(&ctx);
+
+        // Without the server, switching strategies reinstalls every package from the cache.
+        drop(server);
+        ctx.rebuild(app.config(), |ctx| {
+            assert_contains!(ctx.stdout, "35 packages: 0 reused, 35 installed in ");
+            assert_contains!(
+                ctx.stdout,
+                "Wheel cache: 0 wheels downloaded, 35 already there"
+            );
+            assert_eq!(
+                ctx.layer(BUILDPACK_ID, "wheels").cached,
+                Some(LayerStatus::Reused)
+            );
+            run_app(&ctx);
         });
     });
 }

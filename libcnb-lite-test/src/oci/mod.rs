@@ -51,6 +51,7 @@
 
 mod blobs;
 mod layer;
+mod registry;
 mod run_image;
 mod spec;
 mod testing;
@@ -69,6 +70,7 @@ use crate::lock::{LockError, WhenLocked, lock_dir};
 use crate::state::{ImageMetadata, Open, ShaRef, StateDir, StateError};
 use blobs::Blobs;
 use layer::EnvCapture;
+pub use registry::{PublishError, PublishedImage, RegistryOptions, publish};
 pub use run_image::{ParseRunImageError, RunImage};
 use spec::{
     CREATED, Descriptor, History, ImageConfig, Index, Layout, MEDIA_TYPE_CONFIG, MEDIA_TYPE_INDEX,

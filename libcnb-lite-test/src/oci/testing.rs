@@ -44,7 +44,7 @@ pub fn tools_available(test: &str, tools: &[&str]) -> bool {
         return true;
     }
     let reason = format!(
-        "{test}: missing {} (apt-get install skopeo umoci runc busybox-static; runc needs root)",
+        "{test}: missing {} (apt-get install skopeo umoci runc busybox-static docker-registry; runc needs root)",
         missing.join(", ")
     );
     let ci = std::env::var("CI").is_ok_and(|value| !value.is_empty() && value != "false");
