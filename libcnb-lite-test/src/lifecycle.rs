@@ -495,28 +495,16 @@ fn run_logged(
             )
             .map_err(|error| error_chain(&error))
         });
-    // The snapshot describes the committed cache only; without one it goes.
-    let snapshot_result = if let Err(error) = cache_result {
-        abandon(&state, &cache_dir, log);
-        let warning = format!("Failed to export cache: {error}");
-        log.warn(&warning);
-        warnings.push(warning);
-        snapshot::discard(&snapshot_file)
-    } else {
-        trees.save(
-            &snapshot_file,
-            &clock,
-            cached_layers(&built_refs, &exported.layers, &state),
-        )
+    let cache_written = match cache_result {
+        Ok(()) => true,
+        Err(error) => {
+            abandon(&state, &cache_dir, log);
+            let warning = format!("Failed to export cache: {error}");
+            log.warn(&warning);
+            warnings.push(warning);
+            false
+        }
     };
-    if let Err(error) = snapshot_result {
-        let warning = format!(
-            "Failed to record the layers for the next build in {}: {error}",
-            snapshot_file.display()
-        );
-        log.warn(&warning);
-        warnings.push(warning);
-    }
     match state.commit() {
         Ok(commit_warnings) => {
             for warning in commit_warnings {
@@ -527,8 +515,29 @@ fn run_logged(
         Err(error) => {
             abandon(&state, &image_dir, log);
             abandon(&state, &cache_dir, log);
+            // The build's trees are not what any committed cache holds.
+            let _ = snapshot::discard(&snapshot_file);
             return Err(error.into());
         }
+    }
+    // The snapshot describes the committed cache only (the blobs at their committed paths,
+    // so it is written after the commit); without one it goes.
+    let snapshot_result = if cache_written {
+        trees.save(
+            &snapshot_file,
+            &clock,
+            cached_layers(&built_refs, &exported.layers, &state),
+        )
+    } else {
+        snapshot::discard(&snapshot_file)
+    };
+    if let Err(error) = snapshot_result {
+        let warning = format!(
+            "Failed to record the layers for the next build in {}: {error}",
+            snapshot_file.display()
+        );
+        log.warn(&warning);
+        warnings.push(warning);
     }
     timings.cache = phase.elapsed();
 
