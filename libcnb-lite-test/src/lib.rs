@@ -18,6 +18,7 @@ mod cache;
 #[doc(hidden)]
 pub mod cli;
 mod config;
+pub mod container;
 mod detect;
 mod env;
 mod export;
@@ -43,7 +44,7 @@ pub use detect::{DetectError, DetectResult, DetectRun};
 pub use env::ReadEnvDirError;
 pub use export::ExportError;
 pub use json::NonFiniteFloatError;
-pub use launch::ProcessOutput;
+pub use launch::{LaunchError, ProcessOutput};
 pub use launch_toml::{LaunchTomlError, Process};
 pub use layer::{LayerTomlError, LayerTypes};
 pub use lifecycle::{BuildFailure, LifecycleError, run};
