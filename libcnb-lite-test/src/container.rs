@@ -101,7 +101,9 @@ pub struct ContainerOptions {
     pub mounts: Vec<Mount>,
     /// Container ports to publish on `127.0.0.1:<free port>`.
     pub publish: Vec<u16>,
-    /// The run image for the root file system; `None` is the host's OS tree, read-only.
+    /// The run image for the root file system; `None` is the one the state dir's image was
+    /// last written on (`oci::write_image`, `cnb-local build --image --run-image`), else the
+    /// host's OS tree, read-only.
     pub run_image: Option<RunImage>,
 }
 
@@ -274,6 +276,7 @@ pub struct Container {
     /// Removes the container and bundle when its stdin closes (drop, or our death).
     watchdog: Option<(Child, ChildStdin)>,
     shell: &'static str,
+    run_image: Option<RunImage>,
     /// Held for the container's life: a bundle whose lock is free is stale.
     _lock: File,
 }
@@ -333,6 +336,7 @@ impl Container {
             forwarders: Vec::new(),
             watchdog: Some(watchdog),
             shell: "sh",
+            run_image: None,
             _lock: lock,
         };
         container.launch(&state, &image, &dir, options)?;
@@ -347,7 +351,11 @@ impl Container {
         dir: &Path,
         options: &ContainerOptions,
     ) -> Result<(), ContainerError> {
-        let (rootfs, base_env, rootfs_read_only) = if let Some(run_image) = &options.run_image {
+        let run_image = options
+            .run_image
+            .clone()
+            .or_else(|| recorded_run_image(state));
+        let (rootfs, base_env, rootfs_read_only) = if let Some(run_image) = &run_image {
             let (rootfs, env) = unpack_run_image(run_image, &dir.join("image"))?;
             (rootfs, env, false)
         } else {
@@ -368,7 +376,8 @@ impl Container {
         launch::extract_image(state, image, &layers, &workspace)?;
 
         let plan = plan_process(image, options, base_env, &layers)?;
-        let mounts = mounts(state, dir, options)?;
+        self.run_image = run_image;
+        let mounts = mounts(state, dir, options, self.run_image.is_some())?;
         let exec_d = !plan.exec_d.is_empty();
         let mut args = plan.args.clone();
         if exec_d {
@@ -597,6 +606,36 @@ impl Container {
         while self.readers.iter().any(|reader| !reader.is_finished()) {
             thread::sleep(Duration::from_millis(1));
         }
+    }
+
+    /// Copies the container's output to `stdout` and `stderr` as it arrives, until the
+    /// container has exited and its output ended; returns its exit code. For a tool that
+    /// shows a container in the foreground (`cnb-local run`).
+    ///
+    /// # Errors
+    ///
+    /// Fails when `runc` cannot be waited for.
+    pub fn follow(
+        &self,
+        stdout: &mut dyn Write,
+        stderr: &mut dyn Write,
+    ) -> Result<i32, ContainerError> {
+        let (mut out_done, mut err_done) = (0, 0);
+        loop {
+            let finished = self.exited() && self.readers.iter().all(JoinHandle::is_finished);
+            out_done = copy_new(&self.stdout, out_done, stdout);
+            err_done = copy_new(&self.stderr, err_done, stderr);
+            if finished {
+                return self.wait();
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// The run image of its root file system; `None`: the host's OS tree, read-only.
+    #[must_use]
+    pub fn run_image(&self) -> Option<&RunImage> {
+        self.run_image.as_ref()
     }
 
     /// The host address at which container port `port` is published, if it is.
@@ -957,6 +996,42 @@ fn only_ref(dir: &Path) -> Result<String, ContainerError> {
         })
 }
 
+/// Where a state dir records the run image of its last written image.
+const RUN_IMAGE_RECORD: &str = "run-image.json";
+
+/// Records `run_image` (`None`: none) as the state dir's run image, for later containers.
+pub(crate) fn record_run_image(
+    state: &StateDir,
+    run_image: Option<&RunImage>,
+) -> Result<(), StateError> {
+    let path = state.path().join(RUN_IMAGE_RECORD);
+    let state_error = |source| StateError::Io {
+        path: path.clone(),
+        source,
+    };
+    match run_image {
+        Some(run_image) => {
+            let dir = std::path::absolute(run_image.dir()).map_err(state_error)?;
+            let record = serde_json::json!({"dir": dir, "reference": run_image.reference()});
+            crate::fs::write_atomically(&path, record.to_string().as_bytes()).map_err(state_error)
+        }
+        None => match fs::remove_file(&path) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => Err(state_error(error)),
+            _ => Ok(()),
+        },
+    }
+}
+
+/// The run image recorded by [`record_run_image`], if any.
+fn recorded_run_image(state: &StateDir) -> Option<RunImage> {
+    let bytes = fs::read(state.path().join(RUN_IMAGE_RECORD)).ok()?;
+    let record: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    Some(RunImage::new(
+        record["dir"].as_str()?,
+        record["reference"].as_str().map(str::to_owned),
+    ))
+}
+
 /// Top-level host dirs the container does not get: the kernel's and runtime's own
 /// (mounted fresh), scratch space (a fresh tmpfs), and the CNB paths it gets from the image.
 const HOST_SKIP: [&str; 14] = [
@@ -1036,13 +1111,14 @@ fn mounts(
     state: &StateDir,
     dir: &Path,
     options: &ContainerOptions,
+    on_run_image: bool,
 ) -> Result<Vec<serde_json::Value>, ContainerError> {
     let (layers, workspace, launch_dir) = (
         dir.join("layers"),
         dir.join("workspace"),
         dir.join("launch"),
     );
-    let mut mounts = host_mounts(options.run_image.is_none());
+    let mut mounts = host_mounts(!on_run_image);
     mounts.extend(system_mounts());
     let build_dirs = crate::lifecycle::BuildDirs::of(state);
     for (source, target) in [
@@ -1058,7 +1134,7 @@ fn mounts(
         (&layers, &build_dirs.layers),
         (&workspace, &build_dirs.workspace),
     ] {
-        if options.run_image.is_some() || target.starts_with("/tmp") || target.is_dir() {
+        if on_run_image || target.starts_with("/tmp") || target.is_dir() {
             mounts.push(bind(source, target, false));
         }
     }
@@ -1268,6 +1344,16 @@ fn exit_code(status: ExitStatus) -> i32 {
 
 fn lock(buffer: &Buffer) -> std::sync::MutexGuard<'_, Vec<u8>> {
     buffer.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Writes what `buffer` gained after `done` bytes to `sink`; returns its length.
+fn copy_new(buffer: &Buffer, done: usize, sink: &mut dyn Write) -> usize {
+    let bytes = lock(buffer);
+    if bytes.len() > done {
+        // Showing output is best effort: a closed pipe must not stop the wait.
+        let _ = sink.write_all(&bytes[done..]).and_then(|()| sink.flush());
+    }
+    bytes.len()
 }
 
 fn spawn_reader(mut pipe: impl Read + Send + 'static, buffer: Buffer) -> JoinHandle<()> {

@@ -267,3 +267,109 @@ fn runs_on_a_run_image() {
     assert_eq!(output.stdout, "exec.d ran\nexecd-tools\nbusybox\nenv\nsh\n");
     assert_nothing_left(state.path());
 }
+
+/// Waits (bounded) until the watchdog of a killed owner has removed everything.
+fn wait_until_cleaned(state: &Path) {
+    let runc_root = state.join("containers/runc");
+    for _ in 0..1000 {
+        let list = Command::new("runc")
+            .arg("--root")
+            .arg(&runc_root)
+            .args(["list", "-q"])
+            .output()
+            .unwrap();
+        let bundles = fs::read_dir(state.join("containers")).unwrap().count();
+        if list.stdout.trim_ascii().is_empty() && bundles == 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_nothing_left(state);
+}
+
+#[test]
+fn cnb_local_run_publishes_and_a_kill_leaves_nothing() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    if !tools_available(
+        "cnb_local_run_publishes_and_a_kill_leaves_nothing",
+        &["runc", "root", "python3"],
+    ) {
+        return;
+    }
+    let state = built();
+    let cnb_local = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cnb-local"));
+        command.arg("run").arg("--state").arg(state.path());
+        command
+    };
+    let mut server = cnb_local()
+        .args(["--process", "web", "--publish", "8080"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(server.stderr.take().unwrap());
+    let mut lines = Vec::new();
+    let address = loop {
+        let mut line = String::new();
+        assert_ne!(stderr.read_line(&mut line).unwrap(), 0, "{lines:?}");
+        if let Some(address) = line
+            .trim()
+            .strip_prefix("Published: container port 8080 at ")
+        {
+            break address.parse::<SocketAddr>().unwrap();
+        }
+        lines.push(line);
+    };
+    assert!(
+        lines[0].ends_with("run image: the host's OS tree, read-only\n"),
+        "{lines:?}"
+    );
+    let response = http_get(address, "/app.txt");
+    assert!(response.ends_with("hello from the app\n"), "{response}");
+
+    // kill -9 of cnb-local: its watchdog removes the container and the bundle.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    wait_until_cleaned(state.path());
+
+    // The next run works; arguments after `--`, the process's exit code, clear errors.
+    let output = cnb_local().args(["--", "again"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "exec.d ran\ngreet again [execd-tools] [tools] [greet] in /workspace\n"
+    );
+    let output = cnb_local().args(["--process", "fail"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&output.stderr).ends_with("failing\n"));
+    let output = cnb_local().args(["--process", "nope"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "ERROR: no process nope; the image has: fail, greet, sleeper, web\n"
+    );
+    let output = cnb_local()
+        .args([
+            "--env",
+            "MINE=x",
+            "--mount",
+            "/etc:/mnt/etc:ro",
+            "--entrypoint",
+            "launcher",
+        ])
+        .args([
+            "--",
+            "sh",
+            "-c",
+            "echo $MINE; test -f /mnt/etc/hostname && echo mounted",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "exec.d ran\nx\nmounted\n"
+    );
+    assert_nothing_left(state.path());
+}
