@@ -33,6 +33,7 @@ mod output;
 mod plan;
 mod report;
 mod restore;
+mod sandbox;
 mod state;
 mod testing;
 
@@ -51,6 +52,7 @@ pub use lifecycle::{BuildFailure, LifecycleError, run};
 pub use output::{Observer, Output, Progress, Quiet, Stream};
 pub use report::{BuildReport, LayerReport, LayerStatus, Timings};
 pub use restore::{RestoreError, RestoredFrom, RestoredLayer};
+pub use sandbox::{SANDBOX_ENV, SandboxError, builds_at_lifecycle_paths};
 pub use state::{
     BuildpackLayers, CacheMetadata, ImageMetadata, LayerRecord, ShaRef, StateDir, StateError,
     StoreRecord,

@@ -19,6 +19,7 @@ use crate::export::{self, ExportError, ExportInput};
 use crate::output::{Log, Observer, Output};
 use crate::report::{BuildReport, Timings};
 use crate::restore::{self, RestoreError, RestoreInput};
+use crate::sandbox::{Sandbox, SandboxError};
 use crate::state::{StateDir, StateError};
 
 /// Why a build failed.
@@ -51,6 +52,9 @@ pub enum LifecycleError {
     /// Export failed.
     #[error(transparent)]
     Export(#[from] ExportError),
+    /// The sandbox could not be prepared.
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
     /// A work dir could not be prepared.
     #[error("cannot prepare build dir {path}")]
     Io {
@@ -278,12 +282,19 @@ fn run_logged(
     copy_tree(&config.app_dir, &dirs.workspace).map_err(io_error(&config.app_dir))?;
     timings.prepare = started.elapsed();
 
+    let (sandbox, fallback) = Sandbox::for_build(state.path(), &dirs, &group, config.user)?;
+    if let Some(warning) = fallback {
+        log.warn(&warning);
+        warnings.push(warning);
+    }
+    sandbox.give(&dirs.workspace)?;
     let base_env = Env::from_current_process();
     let context = InvocationContext {
         platform_dir: &dirs.platform,
         build_config_dir: &dirs.build_config,
         target: &config.target,
         exec_env: &config.exec_env,
+        sandbox: &sandbox,
     };
 
     log.info("===> DETECTING");
@@ -322,6 +333,7 @@ fn run_logged(
         },
         log,
     )?;
+    sandbox.give(&dirs.layers)?;
     timings.restore = phase.elapsed();
 
     log.info("===> BUILDING");
