@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use libcnb_lite_test::container::Mount;
 use libcnb_lite_test::oci::RunImage;
 
 /// The state dir when `--state` is not given.
@@ -31,6 +32,10 @@ pub(crate) enum Command {
     /// Run a process of the last build's image, as the CNB launcher does; exits with the
     /// process's exit code.
     Launch(LaunchArgs),
+    /// Run a process of the last build's image as a runc container (needs root and runc):
+    /// its layers at /layers, its app at /workspace, on the run image of the last --image
+    /// (else the host's OS tree, read-only); exits with the process's exit code.
+    Run(RunArgs),
 }
 
 /// The state dir and what to do when another run holds it.
@@ -110,6 +115,36 @@ pub(crate) struct ExportArgs {
     pub(crate) run_image: Option<RunImage>,
 }
 
+/// `cnb-local run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The state dir of the build whose image to run.
+    #[arg(short, long, value_name = "DIR", default_value = DEFAULT_STATE)]
+    pub(crate) state: PathBuf,
+    /// The process type (default: the image's default process).
+    #[arg(short, long, value_name = "TYPE")]
+    pub(crate) process: Option<String>,
+    /// Run this instead of a process type: `launcher` (then the command after `--` is a
+    /// shell command), a process type, `/cnb/process/<type>`, or a program.
+    #[arg(long, value_name = "ENTRYPOINT")]
+    pub(crate) entrypoint: Option<String>,
+    /// An environment variable for the container.
+    #[arg(short, long = "env", value_name = "NAME=VALUE", value_parser = parse_env)]
+    pub(crate) env: Vec<(String, String)>,
+    /// A host path mounted into the container, read-write unless `:ro`.
+    #[arg(long = "mount", value_name = "SRC:DST[:ro]", value_parser = parse_mount)]
+    pub(crate) mounts: Vec<Mount>,
+    /// A container port to publish on 127.0.0.1 at a free port (printed on stderr).
+    #[arg(long, value_name = "PORT")]
+    pub(crate) publish: Vec<u16>,
+    /// The run image, an OCI layout (default: the one of the last `--image`).
+    #[arg(long, value_name = "oci:DIR[:REF]", value_parser = parse_run_image)]
+    pub(crate) run_image: Option<RunImage>,
+    /// The command (with `--entrypoint launcher`) or the arguments of the process.
+    #[arg(last = true, value_name = "ARGS")]
+    pub(crate) command: Option<Vec<String>>,
+}
+
 /// `cnb-local launch`.
 #[derive(Debug, Args)]
 pub(crate) struct LaunchArgs {
@@ -158,6 +193,19 @@ fn parse_env(text: &str) -> Result<(String, String), String> {
             Ok((name.to_owned(), value.to_owned()))
         }
         _ => Err(format!("wants NAME=VALUE, got {text:?}")),
+    }
+}
+
+fn parse_mount(text: &str) -> Result<Mount, String> {
+    let (spec, read_only) = match text.strip_suffix(":ro") {
+        Some(spec) => (spec, true),
+        None => (text.strip_suffix(":rw").unwrap_or(text), false),
+    };
+    match spec.split_once(':') {
+        Some((source, target)) if !source.is_empty() && !target.is_empty() => {
+            Ok(Mount::new(source, target, read_only))
+        }
+        _ => Err(format!("wants SRC:DST[:ro], got {text:?}")),
     }
 }
 

@@ -21,7 +21,8 @@ use libcnb_lite_test::{
     LayerStatus, LifecycleError, WhenLocked, launch as launch_process, run,
 };
 
-use args::{BuildArgs, Cli, Command, ExportArgs, LaunchArgs, PublishArgs, StateArgs};
+use args::{BuildArgs, Cli, Command, ExportArgs, LaunchArgs, PublishArgs, RunArgs, StateArgs};
+use libcnb_lite_test::container::{Container, ContainerOptions};
 use terminal::{Terminal, seconds};
 
 /// Exit code for usage errors.
@@ -51,6 +52,7 @@ fn cnb_local(args: impl IntoIterator<Item = OsString>) -> u8 {
         }
         Command::Export(export_args) => export(&export_args),
         Command::Launch(launch_args) => launch(&launch_args),
+        Command::Run(run_args) => run_container(&run_args),
     }
 }
 
@@ -397,4 +399,44 @@ fn print_summary(report: &BuildReport, state: &Path, total: Duration) {
         seconds(total)
     );
     println!("State: {}", state.display());
+}
+
+/// Starts the container, says on stderr which run image and host addresses it has, shows
+/// its output until it exits and returns its exit code.
+fn run_container(args: &RunArgs) -> u8 {
+    let mut options = ContainerOptions::new();
+    options.process.clone_from(&args.process);
+    options.entrypoint.clone_from(&args.entrypoint);
+    options.command.clone_from(&args.command);
+    options.env.extend(args.env.iter().cloned());
+    options.mounts.clone_from(&args.mounts);
+    options.publish.clone_from(&args.publish);
+    options.run_image.clone_from(&args.run_image);
+    let container = match Container::start(&args.state, &options) {
+        Ok(container) => container,
+        Err(error) => {
+            eprintln!("ERROR: {}", error_chain(&error));
+            return 1;
+        }
+    };
+    match container.run_image() {
+        Some(run_image) => eprintln!("Container {}: run image {run_image}", container.name()),
+        None => eprintln!(
+            "Container {}: run image: the host's OS tree, read-only",
+            container.name()
+        ),
+    }
+    for port in &options.publish {
+        if let Some(address) = container.address_for_port(*port) {
+            eprintln!("Published: container port {port} at {address}");
+        }
+    }
+    match container.follow(&mut std::io::stdout(), &mut std::io::stderr()) {
+        // Exit codes are 0 to 255; a signal's 128 + n fits too.
+        Ok(code) => u8::try_from(code).unwrap_or(1),
+        Err(error) => {
+            eprintln!("ERROR: {}", error_chain(&error));
+            1
+        }
+    }
 }

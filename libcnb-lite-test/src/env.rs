@@ -267,6 +267,8 @@ pub(crate) struct InvocationContext<'a> {
     pub(crate) tmp_dir: &'a Path,
     pub(crate) target: &'a Target,
     pub(crate) exec_env: &'a str,
+    /// Where buildpack processes run.
+    pub(crate) sandbox: &'a crate::sandbox::Sandbox,
 }
 
 impl InvocationContext<'_> {

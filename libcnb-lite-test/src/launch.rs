@@ -4,10 +4,11 @@
 //! app are extracted to the build dirs, the launch env is assembled, exec.d programs run,
 //! then the process.
 
+use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::archive::{self, DiffId, ExtractError};
 use crate::buildpack::escape_id;
@@ -17,6 +18,7 @@ use crate::launch_toml::Process;
 use crate::lifecycle::BuildDirs;
 use crate::lock::WhenLocked;
 use crate::output::dies_with_parent;
+use crate::sandbox::{Sandbox, SandboxError};
 use crate::state::{ImageMetadata, Open, StateDir, StateError};
 use crate::toml_error::TomlError;
 
@@ -78,6 +80,9 @@ pub enum LaunchError {
     /// An env dir could not be read.
     #[error(transparent)]
     Env(#[from] ReadEnvDirError),
+    /// The sandbox could not be prepared.
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
     /// A file could not be read or written, or the process could not be started.
     #[error("cannot access {path}")]
     Io {
@@ -129,16 +134,14 @@ pub fn launch(
     run_process(state_dir, process_type, args, "production", when)
 }
 
-/// Replaces the build dirs with empty `<layers>` and workspace dirs for the image, after
-/// killing what a killed run left running there.
+/// Replaces the build dirs with empty `<layers>` and workspace dirs for the image (created by
+/// [`extract_image`]), after killing what a killed run left running there.
 fn fresh_dirs(state: &StateDir) -> Result<BuildDirs, LaunchError> {
     let dirs = BuildDirs::of(state);
     let root = state.path().join("build");
     crate::leftovers::kill(&root);
     remove_dir_forcibly(&root).map_err(io_error(&root))?;
-    for dir in [&dirs.layers, &dirs.workspace] {
-        fs::create_dir_all(dir).map_err(io_error(dir))?;
-    }
+    fs::create_dir_all(&root).map_err(io_error(&root))?;
     crate::leftovers::record(&root).map_err(io_error(&root))?;
     Ok(dirs)
 }
@@ -173,19 +176,79 @@ pub(crate) fn run_process(
     when: WhenLocked,
 ) -> Result<ProcessOutput, LaunchError> {
     let state = open_existing(state_dir, when)?;
-    let image = state
-        .image_metadata()?
-        .ok_or_else(|| LaunchError::NoImage {
-            path: state.path().to_path_buf(),
-        })?;
-    let wanted = process_type
-        .map(str::to_owned)
-        .or_else(|| image.default_process.clone());
+    let image = image_of(&state)?;
+    let process = select_process(&image, process_type, exec_env)?;
+    let dirs = fresh_dirs(&state)?;
+    extract_image(&state, &image, &dirs.layers, &dirs.workspace)?;
+    let sandbox = Sandbox::for_launch(state.path(), &dirs)?;
+
+    let mut env = launch_env(&image, &dirs.layers, &process.r#type)?;
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    for program in exec_d_programs(&image, &dirs.layers, Some(&process.r#type))? {
+        run_exec_d(
+            &sandbox,
+            &program,
+            &dirs.workspace,
+            &mut env,
+            &mut stdout,
+            &mut stderr,
+        )?;
+    }
+
+    let working_dir = process
+        .working_dir
+        .as_ref()
+        .map_or_else(|| dirs.workspace.clone(), |dir| dirs.workspace.join(dir));
+    let Some((program, fixed)) = process.command.split_first() else {
+        return Err(LaunchError::NoProcess {
+            requested: process.r#type.clone(),
+            available: "a process with a command".into(),
+        });
+    };
+    let command_args: Vec<&OsStr> = fixed
+        .iter()
+        .chain(args.unwrap_or(&process.args))
+        .map(OsStr::new)
+        .collect();
+    let output = dies_with_parent(&mut sandbox.command(
+        Path::new(program),
+        &command_args,
+        &working_dir,
+        &env,
+        &[],
+    )?)
+    .stdin(Stdio::null())
+    .output()
+    .map_err(io_error(Path::new(program)))?;
+    stdout.push_str(&String::from_utf8_lossy(&output.stdout));
+    stderr.push_str(&String::from_utf8_lossy(&output.stderr));
+    Ok(ProcessOutput {
+        status: output.status.code(),
+        stdout,
+        stderr,
+    })
+}
+
+/// The committed image of `state`.
+pub(crate) fn image_of(state: &StateDir) -> Result<ImageMetadata, LaunchError> {
+    state.image_metadata()?.ok_or_else(|| LaunchError::NoImage {
+        path: state.path().to_path_buf(),
+    })
+}
+
+/// The process `wanted` (`None`: the default process), refused when its `exec-env` list
+/// excludes `exec_env`.
+pub(crate) fn select_process<'a>(
+    image: &'a ImageMetadata,
+    wanted: Option<&str>,
+    exec_env: &str,
+) -> Result<&'a Process, LaunchError> {
+    let wanted = wanted.or(image.default_process.as_deref());
     let process: &Process = wanted
-        .as_deref()
         .and_then(|t| image.processes.iter().find(|p| p.r#type == t))
         .ok_or_else(|| LaunchError::NoProcess {
-            requested: wanted.clone().unwrap_or_else(|| "default".into()),
+            requested: wanted.unwrap_or("default").to_owned(),
             available: image
                 .processes
                 .iter()
@@ -199,8 +262,20 @@ pub(crate) fn run_process(
             exec_env: exec_env.to_owned(),
         });
     }
+    Ok(process)
+}
 
-    let dirs = fresh_dirs(&state)?;
+/// Extracts the image's launch layers into `layers` and its app into `workspace` (both
+/// created if missing).
+pub(crate) fn extract_image(
+    state: &StateDir,
+    image: &ImageMetadata,
+    layers: &Path,
+    workspace: &Path,
+) -> Result<(), LaunchError> {
+    for dir in [layers, workspace] {
+        fs::create_dir_all(dir).map_err(io_error(dir))?;
+    }
     let extract = |diff_id: &str, dest: &Path, allowed: &Path| -> Result<(), LaunchError> {
         let blob = DiffId::parse(diff_id)
             .map(|d| state.image_blob(&d))
@@ -210,65 +285,64 @@ pub(crate) fn run_process(
             .map_err(|source| LaunchError::Extract { blob, source })
     };
     for app in &image.app {
-        extract(&app.sha, &dirs.workspace, Path::new(""))?;
+        extract(&app.sha, workspace, Path::new(""))?;
     }
     for buildpack in &image.buildpacks {
         for (name, layer) in &buildpack.layers {
             extract(
                 &layer.sha,
-                &dirs.layers,
+                layers,
                 &Path::new(&escape_id(&buildpack.key)).join(name),
             )?;
         }
     }
+    Ok(())
+}
 
-    let mut env = launch_env(&image, &dirs.layers, &process.r#type)?;
-    let mut stdout = String::new();
-    let mut stderr = String::new();
+/// The exec.d programs the launcher runs for `process_type` (`None`: a user command), in
+/// order: per buildpack, per layer, `exec.d/*` then `exec.d/<type>/*`, each sorted.
+pub(crate) fn exec_d_programs(
+    image: &ImageMetadata,
+    layers: &Path,
+    process_type: Option<&str>,
+) -> Result<Vec<PathBuf>, LaunchError> {
+    let mut all = Vec::new();
     for buildpack in &image.buildpacks {
-        let bp_dir = dirs.layers.join(escape_id(&buildpack.key));
+        let bp_dir = layers.join(escape_id(&buildpack.key));
         for name in buildpack.layers.keys() {
             let exec_d = bp_dir.join(name).join("exec.d");
-            let mut programs = files_in(&exec_d)?;
-            programs.extend(files_in(&exec_d.join(&process.r#type))?);
-            for program in programs {
-                run_exec_d(
-                    &program,
-                    &dirs.workspace,
-                    &mut env,
-                    &mut stdout,
-                    &mut stderr,
-                )?;
+            all.extend(files_in(&exec_d)?);
+            if let Some(process_type) = process_type {
+                all.extend(files_in(&exec_d.join(process_type))?);
             }
         }
     }
+    Ok(all)
+}
 
-    let working_dir = process
-        .working_dir
-        .as_ref()
-        .map_or_else(|| dirs.workspace.clone(), |dir| dirs.workspace.join(dir));
-    let Some((program, fixed)) = process.command.split_first() else {
-        return Err(LaunchError::NoProcess {
-            requested: process.r#type.clone(),
-            available: "a process with a command".into(),
-        });
+/// Applies what an exec.d program wrote to fd 3 (TOML of string values) to `env`.
+pub(crate) fn apply_exec_d_output(
+    program: &Path,
+    text: &str,
+    env: &mut Env,
+) -> Result<(), LaunchError> {
+    let failed = |problem: String| LaunchError::ExecD {
+        path: program.to_path_buf(),
+        problem,
     };
-    let output = dies_with_parent(&mut Command::new(program))
-        .args(fixed)
-        .args(args.unwrap_or(&process.args))
-        .current_dir(&working_dir)
-        .env_clear()
-        .envs(env.iter())
-        .stdin(Stdio::null())
-        .output()
-        .map_err(io_error(Path::new(program)))?;
-    stdout.push_str(&String::from_utf8_lossy(&output.stdout));
-    stderr.push_str(&String::from_utf8_lossy(&output.stderr));
-    Ok(ProcessOutput {
-        status: output.status.code(),
-        stdout,
-        stderr,
-    })
+    let table: toml::Table = toml::from_str(text).map_err(|error| {
+        failed(format!(
+            "invalid TOML on fd 3: {}",
+            TomlError::new(text, &error)
+        ))
+    })?;
+    for (name, value) in table {
+        match value {
+            toml::Value::String(value) => env.insert(name, value),
+            _ => return Err(failed(format!("value of {name} on fd 3 is not a string"))),
+        }
+    }
+    Ok(())
 }
 
 /// The launch env: the allowlisted base env with the launch layers applied.
@@ -341,6 +415,7 @@ fn files_in(dir: &Path) -> Result<Vec<PathBuf>, LaunchError> {
 /// std cannot hand a child an extra fd without `unsafe`, so `sh` opens fd 3 on a temporary
 /// file and then `exec`s the program: argv, env and working dir are exactly the program's.
 fn run_exec_d(
+    sandbox: &Sandbox,
     program: &Path,
     app_dir: &Path,
     env: &mut Env,
@@ -352,34 +427,26 @@ fn run_exec_d(
         problem,
     };
     let fd3 = tempfile::NamedTempFile::new().map_err(io_error(&std::env::temp_dir()))?;
-    let output = dies_with_parent(&mut Command::new("/bin/sh"))
-        .arg("-c")
-        .arg("exec \"$0\" 3>\"$1\"")
-        .arg(program)
-        .arg(fd3.path())
-        .current_dir(app_dir)
-        .env_clear()
-        .envs(env.iter())
-        .stdin(Stdio::null())
-        .output()
-        .map_err(io_error(program))?;
+    let output = dies_with_parent(&mut sandbox.command(
+        Path::new("/bin/sh"),
+        &[
+            OsStr::new("-c"),
+            OsStr::new("exec \"$0\" 3>\"$1\""),
+            program.as_os_str(),
+            fd3.path().as_os_str(),
+        ],
+        app_dir,
+        env,
+        &[fd3.path()],
+    )?)
+    .stdin(Stdio::null())
+    .output()
+    .map_err(io_error(program))?;
     stdout.push_str(&String::from_utf8_lossy(&output.stdout));
     stderr.push_str(&String::from_utf8_lossy(&output.stderr));
     if !output.status.success() {
         return Err(failed(format!("exit status {}", output.status)));
     }
     let text = fs::read_to_string(fd3.path()).map_err(io_error(fd3.path()))?;
-    let table: toml::Table = toml::from_str(&text).map_err(|error| {
-        failed(format!(
-            "invalid TOML on fd 3: {}",
-            TomlError::new(&text, &error)
-        ))
-    })?;
-    for (name, value) in table {
-        match value {
-            toml::Value::String(value) => env.insert(name, value),
-            _ => return Err(failed(format!("value of {name} on fd 3 is not a string"))),
-        }
-    }
-    Ok(())
+    apply_exec_d_output(program, &text, env)
 }

@@ -14,6 +14,7 @@ mod build;
 mod buildpack;
 mod cache;
 mod config;
+pub mod container;
 mod detect;
 mod env;
 mod export;
@@ -30,6 +31,7 @@ mod output;
 mod plan;
 mod report;
 mod restore;
+mod sandbox;
 mod snapshot;
 mod state;
 mod testing;
@@ -52,6 +54,7 @@ pub use lock::WhenLocked;
 pub use output::{Observer, Output, Progress, Quiet, Stream};
 pub use report::{BuildReport, LayerReport, LayerStatus, Timings};
 pub use restore::{RestoreError, RestoredFrom, RestoredLayer};
+pub use sandbox::{SANDBOX_ENV, SandboxError, builds_at_lifecycle_paths};
 pub use state::{
     BuildpackLayers, CacheMetadata, ImageMetadata, LayerRecord, ShaRef, StateDir, StateError,
     StoreRecord,

@@ -17,6 +17,7 @@ use crate::export::{self, ExportError, ExportInput};
 use crate::output::{Log, Observer, Output};
 use crate::report::{BuildReport, Timings};
 use crate::restore::{self, RestoreError, RestoreInput};
+use crate::sandbox::{Sandbox, SandboxError};
 use crate::snapshot::{self, Previous, SNAPSHOT_FILE, Snapshot, Trees};
 use crate::state::{Open, StateDir, StateError};
 
@@ -50,6 +51,9 @@ pub enum LifecycleError {
     /// Export failed.
     #[error(transparent)]
     Export(#[from] ExportError),
+    /// The sandbox could not be prepared.
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
     /// A work dir could not be prepared.
     #[error("cannot prepare build dir {path}")]
     Io {
@@ -365,6 +369,12 @@ fn run_logged(
     sync_tree(&config.app_dir, &dirs.workspace).map_err(io_error(&config.app_dir))?;
     timings.prepare = started.elapsed();
 
+    let (sandbox, fallback) = Sandbox::for_build(state.path(), &dirs, &group, config.user)?;
+    if let Some(warning) = fallback {
+        log.warn(&warning);
+        warnings.push(warning);
+    }
+    sandbox.give(&dirs.workspace)?;
     let base_env = Env::from_current_process();
     let context = InvocationContext {
         platform_dir: &dirs.platform,
@@ -372,6 +382,7 @@ fn run_logged(
         tmp_dir: &dirs.tmp,
         target: &config.target,
         exec_env: &config.exec_env,
+        sandbox: &sandbox,
     };
 
     log.info("===> DETECTING");
@@ -417,6 +428,7 @@ fn run_logged(
     // starts empty).
     crate::fs::remove_dir_forcibly(&previous.dir).map_err(io_error(&previous.dir))?;
     trees.settle_restored(&clock);
+    sandbox.give(&dirs.layers)?;
     timings.restore = phase.elapsed();
 
     log.info("===> BUILDING");
