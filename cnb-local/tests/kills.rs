@@ -29,6 +29,10 @@ fn build_command(state: &Path, pid_dir: &Path) -> Command {
         .arg(state)
         .arg("--env")
         .arg(format!("PID_DIR={}", pid_dir.display()))
+        // The fixture records its host PIDs in a host dir, which a build at the lifecycle's
+        // paths can see neither of; this test is about the state dir and the buildpack
+        // process dying with cnb-local, so it builds at the state dir's paths.
+        .env("CNB_LOCAL_SANDBOX", "off")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());

@@ -54,6 +54,11 @@ fn each_poisoned_layer_fails_its_own_build_and_the_next_build_succeeds() {
         ("symlink", "poison/s is a symlink"),
     ];
     for (case, problem) in cases {
+        if case == "device" && libcnb_lite_test::builds_at_lifecycle_paths() {
+            // At the lifecycle's paths the buildpack runs as the CNB user, who cannot make a
+            // device node (no CAP_MKNOD): that poison cannot be planted there.
+            continue;
+        }
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("state");
         run(&poison(""), &state, &Quiet).unwrap();
