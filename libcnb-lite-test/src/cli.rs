@@ -19,10 +19,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::config::{BuildConfig, BuildpackSource, GroupEntry};
-use crate::detect::{DetectError, DetectResult};
+use crate::config::{BuildConfig, BuildpackReference};
+use crate::detect::DetectResult;
 use crate::launch::run_process;
-use crate::lifecycle::{LifecycleError, error_chain, run};
+use crate::lifecycle::{error_chain, exit_code, run};
 use crate::oci::{self, ImageOptions, RunImage};
 use crate::output::{Observer, Progress, Stream};
 use crate::report::{BuildReport, LayerReport, LayerStatus};
@@ -83,20 +83,12 @@ fn usage_error(message: &str) -> i32 {
     EXIT_USAGE
 }
 
-fn buildpack_source(path: &str) -> BuildpackSource {
-    let dir = Path::new(path);
-    if dir.join("bin").is_dir() || !dir.join("Cargo.toml").is_file() {
-        BuildpackSource::dir(dir)
-    } else {
-        BuildpackSource::crate_dir(dir)
-    }
-}
-
 /// Where `--image` writes, on which `--run-image`.
 type ImageTarget = (PathBuf, ImageOptions);
 
 fn parse_build(args: &[String]) -> Result<(BuildConfig, PathBuf, Option<ImageTarget>), String> {
-    let mut buildpacks: Vec<GroupEntry> = Vec::new();
+    let mut buildpacks = Vec::new();
+    let mut optional = Vec::new();
     let mut app = None;
     let mut state = PathBuf::from(".cnb-local-state");
     let mut env = Vec::new();
@@ -110,8 +102,12 @@ fn parse_build(args: &[String]) -> Result<(BuildConfig, PathBuf, Option<ImageTar
                 .ok_or_else(|| format!("{flag} needs a value"))
         };
         match flag.as_str() {
-            "--buildpack" | "-b" => buildpacks.push(buildpack_source(&value()?).into()),
-            "--optional-buildpack" => buildpacks.push(buildpack_source(&value()?).optional()),
+            "--buildpack" | "-b" => buildpacks.push(BuildpackReference::Other(value()?)),
+            "--optional-buildpack" => {
+                let reference = BuildpackReference::Other(value()?);
+                optional.push(reference.clone());
+                buildpacks.push(reference);
+            }
             "--app" | "-a" => app = Some(PathBuf::from(value()?)),
             "--state" | "-s" => state = PathBuf::from(value()?),
             "--image" => image = Some(PathBuf::from(value()?)),
@@ -138,12 +134,14 @@ fn parse_build(args: &[String]) -> Result<(BuildConfig, PathBuf, Option<ImageTar
     if buildpacks.is_empty() {
         return Err("at least one --buildpack is required".into());
     }
-    let mut config = BuildConfig::new(app, buildpacks);
-    for (name, value) in env {
-        config = config.env(name, value);
-    }
+    // No builder: the default target (see `BuildConfig`'s builder rule).
+    let mut config = BuildConfig::new("cnb-local", app);
+    config
+        .buildpacks(buildpacks)
+        .optional_buildpacks(optional)
+        .envs(env);
     if let Some((major, minor)) = platform_api {
-        config = config.platform_api(major, minor);
+        config.platform_api(major, minor);
     }
     Ok((config, state, image_target(image, run_image)?))
 }
@@ -318,12 +316,7 @@ fn build(config: &BuildConfig, state: &Path, image: Option<&ImageTarget>) -> i32
             image.map_or(0, |image| write_image(state, image))
         }
         // `run` has reported the failure through the terminal observer, once.
-        Err(failure) => match failure.error.as_ref() {
-            LifecycleError::Detect(DetectError::Failed { .. }) => 20,
-            LifecycleError::Detect(DetectError::Errored { .. }) => 21,
-            LifecycleError::Build(_) => 51,
-            _ => 1,
-        },
+        Err(failure) => exit_code(&failure.error),
     }
 }
 
