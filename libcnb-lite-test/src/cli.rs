@@ -5,6 +5,9 @@
 //!                 [--image <dir> [--run-image oci:<dir>[:<ref>]]]
 //! cnb-local export [--state <dir>] --image <dir> [--run-image oci:<dir>[:<ref>]]
 //! cnb-local launch [--state <dir>] [--process <type>] [-- <args>...]
+//! cnb-local run [--state <dir>] [--process <type>] [--entrypoint <e>] [--env NAME=VALUE]...
+//!               [--mount SRC:DST[:ro]]... [--publish PORT]... [--run-image oci:<dir>[:<ref>]]
+//!               [-- <command or args>...]
 //! ```
 //!
 //! Exit codes: 0 success, 2 usage error, 20 no group passed detection, 21 detection errored,
@@ -20,6 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::config::{BuildConfig, BuildpackReference};
+use crate::container::{Container, ContainerOptions, Mount};
 use crate::detect::DetectResult;
 use crate::launch::run_process;
 use crate::lifecycle::{error_chain, exit_code, run};
@@ -35,12 +39,18 @@ usage:
                   [--image <dir> [--run-image oci:<dir>[:<ref>]]]
   cnb-local export [--state <dir>] --image <dir> [--run-image oci:<dir>[:<ref>]]
   cnb-local launch [--state <dir>] [--process <type>] [-- <args>...]
+  cnb-local run [--state <dir>] [--process <type>] [--entrypoint <e>] [--env NAME=VALUE]...
+                [--mount SRC:DST[:ro]]... [--publish PORT]... [--run-image oci:<dir>[:<ref>]]
+                [-- <command or args>...]
 
 A buildpack is a packaged dir (buildpack.toml, bin/detect, bin/build) or a crate dir
 (Cargo.toml + buildpack.toml) that is built with cargo. The state dir (default
 ./.cnb-local-state) keeps the previous image and the cache: build twice to see reuse.
 --image writes the built image as an OCI image layout into a new or empty dir (`export`
-writes the last build's), on top of the run image's layers (none: a scratch image).";
+writes the last build's), on top of the run image's layers (none: a scratch image).
+`run` starts a process of the last build's image as a runc container (needs root and runc):
+its layers at /layers, its app at /workspace, on the run image of the last --image (else
+the host's OS tree, read-only). --publish PORT prints the host address it chose.";
 
 /// Exit code for usage errors.
 const EXIT_USAGE: i32 = 2;
@@ -69,6 +79,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
         },
         Some("export") => export(&args[1..]),
         Some("launch") => launch(&args[1..]),
+        Some("run") => match parse_run(&args[1..]) {
+            Ok((state, options)) => run_container(&state, &options),
+            Err(message) => usage_error(&message),
+        },
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             0
@@ -418,6 +432,79 @@ fn print_summary(report: &BuildReport, state: &Path, total: Duration) {
         seconds(total)
     );
     println!("State: {}", state.display());
+}
+
+fn parse_run(args: &[String]) -> Result<(PathBuf, ContainerOptions), String> {
+    let mut state = PathBuf::from(".cnb-local-state");
+    let mut options = ContainerOptions::new();
+    let mut iter = args.iter();
+    while let Some(flag) = iter.next() {
+        if flag == "--" {
+            options.command = Some(iter.by_ref().cloned().collect());
+            break;
+        }
+        let value = iter.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--state" | "-s" => state = PathBuf::from(value),
+            "--process" | "-p" => options.process = Some(value.clone()),
+            "--entrypoint" => options.entrypoint = Some(value.clone()),
+            "--env" | "-e" => {
+                let (name, val) = value
+                    .split_once('=')
+                    .ok_or_else(|| format!("--env wants NAME=VALUE, got {value:?}"))?;
+                options.env.insert(name.to_owned(), val.to_owned());
+            }
+            "--mount" => {
+                let (spec, read_only) = match value.strip_suffix(":ro") {
+                    Some(spec) => (spec, true),
+                    None => (value.strip_suffix(":rw").unwrap_or(value), false),
+                };
+                let (source, target) = spec
+                    .split_once(':')
+                    .ok_or_else(|| format!("--mount wants SRC:DST[:ro], got {value:?}"))?;
+                options.mounts.push(Mount::new(source, target, read_only));
+            }
+            "--publish" => options.publish.push(
+                value
+                    .parse()
+                    .map_err(|_| format!("--publish wants a port number, got {value:?}"))?,
+            ),
+            "--run-image" => options.run_image = Some(parse_run_image(value)?),
+            other => return Err(format!("unknown option {other:?}")),
+        }
+    }
+    Ok((state, options))
+}
+
+/// Starts the container, says on stderr which run image and host addresses it has, shows
+/// its output until it exits and returns its exit code.
+fn run_container(state: &Path, options: &ContainerOptions) -> i32 {
+    let container = match Container::start(state, options) {
+        Ok(container) => container,
+        Err(error) => {
+            eprintln!("ERROR: {}", error_chain(&error));
+            return 1;
+        }
+    };
+    match container.run_image() {
+        Some(run_image) => eprintln!("Container {}: run image {run_image}", container.name()),
+        None => eprintln!(
+            "Container {}: run image: the host's OS tree, read-only",
+            container.name()
+        ),
+    }
+    for port in &options.publish {
+        if let Some(address) = container.address_for_port(*port) {
+            eprintln!("Published: container port {port} at {address}");
+        }
+    }
+    match container.follow(&mut std::io::stdout(), &mut std::io::stderr()) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("ERROR: {}", error_chain(&error));
+            1
+        }
+    }
 }
 
 fn launch(args: &[String]) -> i32 {

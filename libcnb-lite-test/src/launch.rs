@@ -30,7 +30,7 @@ pub struct ProcessOutput {
 
 /// A process could not be launched.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum LaunchError {
+pub enum LaunchError {
     /// The state dir cannot be used.
     #[error(transparent)]
     State(#[from] StateError),
@@ -48,6 +48,11 @@ pub(crate) enum LaunchError {
         /// The available types.
         available: String,
     },
+    /// No process was asked for, the image has no default process, and no command was
+    /// given; the text is the lifecycle launcher's (launch/process.go, lifecycle v0.21.17,
+    /// `userProvidedProcess`).
+    #[error("when there is no default process a command is required")]
+    NoDefaultProcess,
     /// The process is restricted to other execution environments.
     #[error("process {process} is not available in execution environment {exec_env}")]
     ExecEnv {
@@ -110,79 +115,24 @@ pub(crate) fn run_process(
     exec_env: &str,
 ) -> Result<ProcessOutput, LaunchError> {
     let state = StateDir::open(state_dir)?;
-    let image = state
-        .image_metadata()?
-        .ok_or_else(|| LaunchError::NoImage {
-            path: state.path().to_path_buf(),
-        })?;
-    let wanted = process_type
-        .map(str::to_owned)
-        .or_else(|| image.default_process.clone());
-    let process: &Process = wanted
-        .as_deref()
-        .and_then(|t| image.processes.iter().find(|p| p.r#type == t))
-        .ok_or_else(|| LaunchError::NoProcess {
-            requested: wanted.clone().unwrap_or_else(|| "default".into()),
-            available: image
-                .processes
-                .iter()
-                .map(|p| p.r#type.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?;
-    if !process.exec_env.is_empty() && !process.exec_env.iter().any(|e| e == exec_env || e == "*") {
-        return Err(LaunchError::ExecEnv {
-            process: process.r#type.clone(),
-            exec_env: exec_env.to_owned(),
-        });
-    }
-
+    let image = image_of(&state)?;
+    let process = select_process(&image, process_type, exec_env)?;
     let dirs = BuildDirs::of(&state);
     let root = state.path().join("build");
     remove_dir_forcibly(&root).map_err(io_error(&root))?;
-    for dir in [&dirs.layers, &dirs.workspace] {
-        fs::create_dir_all(dir).map_err(io_error(dir))?;
-    }
-    let extract = |diff_id: &str, dest: &Path, allowed: &Path| -> Result<(), LaunchError> {
-        let blob = DiffId::parse(diff_id)
-            .map(|d| state.image_blob(&d))
-            .unwrap_or_default();
-        let file = File::open(&blob).map_err(io_error(&blob))?;
-        archive::extract(file, dest, allowed)
-            .map_err(|source| LaunchError::Extract { blob, source })
-    };
-    for app in &image.app {
-        extract(&app.sha, &dirs.workspace, Path::new(""))?;
-    }
-    for buildpack in &image.buildpacks {
-        for (name, layer) in &buildpack.layers {
-            extract(
-                &layer.sha,
-                &dirs.layers,
-                &Path::new(&escape_id(&buildpack.key)).join(name),
-            )?;
-        }
-    }
+    extract_image(&state, &image, &dirs.layers, &dirs.workspace)?;
 
     let mut env = launch_env(&image, &dirs.layers, &process.r#type)?;
     let mut stdout = String::new();
     let mut stderr = String::new();
-    for buildpack in &image.buildpacks {
-        let bp_dir = dirs.layers.join(escape_id(&buildpack.key));
-        for name in buildpack.layers.keys() {
-            let exec_d = bp_dir.join(name).join("exec.d");
-            let mut programs = files_in(&exec_d)?;
-            programs.extend(files_in(&exec_d.join(&process.r#type))?);
-            for program in programs {
-                run_exec_d(
-                    &program,
-                    &dirs.workspace,
-                    &mut env,
-                    &mut stdout,
-                    &mut stderr,
-                )?;
-            }
-        }
+    for program in exec_d_programs(&image, &dirs.layers, Some(&process.r#type))? {
+        run_exec_d(
+            &program,
+            &dirs.workspace,
+            &mut env,
+            &mut stdout,
+            &mut stderr,
+        )?;
     }
 
     let working_dir = process
@@ -211,6 +161,120 @@ pub(crate) fn run_process(
         stdout,
         stderr,
     })
+}
+
+/// The committed image of `state`.
+pub(crate) fn image_of(state: &StateDir) -> Result<ImageMetadata, LaunchError> {
+    state.image_metadata()?.ok_or_else(|| LaunchError::NoImage {
+        path: state.path().to_path_buf(),
+    })
+}
+
+/// The process `wanted` (`None`: the default process), refused when its `exec-env` list
+/// excludes `exec_env`.
+pub(crate) fn select_process<'a>(
+    image: &'a ImageMetadata,
+    wanted: Option<&str>,
+    exec_env: &str,
+) -> Result<&'a Process, LaunchError> {
+    let wanted = wanted.or(image.default_process.as_deref());
+    if wanted.is_none() {
+        return Err(LaunchError::NoDefaultProcess);
+    }
+    let process: &Process = wanted
+        .and_then(|t| image.processes.iter().find(|p| p.r#type == t))
+        .ok_or_else(|| LaunchError::NoProcess {
+            requested: wanted.unwrap_or("default").to_owned(),
+            available: image
+                .processes
+                .iter()
+                .map(|p| p.r#type.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+    if !process.exec_env.is_empty() && !process.exec_env.iter().any(|e| e == exec_env || e == "*") {
+        return Err(LaunchError::ExecEnv {
+            process: process.r#type.clone(),
+            exec_env: exec_env.to_owned(),
+        });
+    }
+    Ok(process)
+}
+
+/// Extracts the image's launch layers into `layers` and its app into `workspace` (both
+/// created if missing).
+pub(crate) fn extract_image(
+    state: &StateDir,
+    image: &ImageMetadata,
+    layers: &Path,
+    workspace: &Path,
+) -> Result<(), LaunchError> {
+    for dir in [layers, workspace] {
+        fs::create_dir_all(dir).map_err(io_error(dir))?;
+    }
+    let extract = |diff_id: &str, dest: &Path, allowed: &Path| -> Result<(), LaunchError> {
+        let blob = DiffId::parse(diff_id)
+            .map(|d| state.image_blob(&d))
+            .unwrap_or_default();
+        let file = File::open(&blob).map_err(io_error(&blob))?;
+        archive::extract(file, dest, allowed)
+            .map_err(|source| LaunchError::Extract { blob, source })
+    };
+    for app in &image.app {
+        extract(&app.sha, workspace, Path::new(""))?;
+    }
+    for buildpack in &image.buildpacks {
+        for (name, layer) in &buildpack.layers {
+            extract(
+                &layer.sha,
+                layers,
+                &Path::new(&escape_id(&buildpack.key)).join(name),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The exec.d programs the launcher runs for `process_type` (`None`: a user command), in
+/// order: per buildpack, per layer, `exec.d/*` then `exec.d/<type>/*`, each sorted.
+pub(crate) fn exec_d_programs(
+    image: &ImageMetadata,
+    layers: &Path,
+    process_type: Option<&str>,
+) -> Result<Vec<PathBuf>, LaunchError> {
+    let mut all = Vec::new();
+    for buildpack in &image.buildpacks {
+        let bp_dir = layers.join(escape_id(&buildpack.key));
+        for name in buildpack.layers.keys() {
+            let exec_d = bp_dir.join(name).join("exec.d");
+            all.extend(files_in(&exec_d)?);
+            if let Some(process_type) = process_type {
+                all.extend(files_in(&exec_d.join(process_type))?);
+            }
+        }
+    }
+    Ok(all)
+}
+
+/// Applies what an exec.d program wrote to fd 3 (TOML of string values) to `env`.
+pub(crate) fn apply_exec_d_output(
+    program: &Path,
+    text: &str,
+    env: &mut Env,
+) -> Result<(), LaunchError> {
+    let failed = |problem: String| LaunchError::ExecD {
+        path: program.to_path_buf(),
+        problem,
+    };
+    let table: toml::Table = toml::from_str(text)
+        .map_err(|error| failed(format!("invalid TOML on fd 3: {}", error.message())))?;
+    for (name, value) in table {
+        match value {
+            toml::Value::String(value) => env.insert(name, value),
+            _ => return Err(failed(format!("value of {name} on fd 3 is not a string"))),
+        }
+    }
+    Ok(())
 }
 
 /// The launch env: the allowlisted base env with the launch layers applied.
@@ -311,13 +375,21 @@ fn run_exec_d(
         return Err(failed(format!("exit status {}", output.status)));
     }
     let text = fs::read_to_string(fd3.path()).map_err(io_error(fd3.path()))?;
-    let table: toml::Table = toml::from_str(&text)
-        .map_err(|error| failed(format!("invalid TOML on fd 3: {}", error.message())))?;
-    for (name, value) in table {
-        match value {
-            toml::Value::String(value) => env.insert(name, value),
-            _ => return Err(failed(format!("value of {name} on fd 3 is not a string"))),
-        }
+    apply_exec_d_output(program, &text, env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_default_process_and_no_request_is_the_launchers_error() {
+        let image = ImageMetadata::default();
+        let error = select_process(&image, None, "production").unwrap_err();
+        assert!(matches!(error, LaunchError::NoDefaultProcess));
+        assert_eq!(
+            error.to_string(),
+            "when there is no default process a command is required"
+        );
     }
-    Ok(())
 }

@@ -15,6 +15,9 @@ use libcnb_lite_data::sbom::SbomFormat;
 
 use crate::buildpack::escape_id;
 use crate::config::{BuildConfig, PackResult};
+use crate::container::{Container, ContainerOptions, Mount, run_to_completion};
+use crate::container_config::ContainerConfig;
+use crate::container_context::ContainerContext;
 use crate::launch::{ProcessOutput, run_process};
 use crate::lifecycle::{LifecycleError, copy_tree, error_chain, exit_code, run};
 use crate::log::LogOutput;
@@ -260,6 +263,65 @@ impl TestContext<'_> {
         f(SbomFiles {
             sbom_files_directory: temp_dir.path().into(),
         })
+    }
+
+    /// Starts a container of the built image and calls `f` with it; the container is
+    /// removed when `f` returns or panics. Containers run through `runc` on the host's OS
+    /// tree (read-only), or on the run image the state dir's image was last written on.
+    ///
+    /// # Panics
+    ///
+    /// When the container cannot start (`Error starting container:`), for example without
+    /// root or `runc` (the message says which).
+    pub fn start_container<C: Borrow<ContainerConfig>, F: FnOnce(ContainerContext)>(
+        &self,
+        config: C,
+        f: F,
+    ) {
+        let config = config.borrow();
+        let mut options = ContainerOptions::new();
+        options.entrypoint.clone_from(&config.entrypoint);
+        options.command.clone_from(&config.command);
+        options.env.extend(config.env.clone());
+        let mut ports: Vec<u16> = config.exposed_ports.iter().copied().collect();
+        ports.sort_unstable();
+        options.publish = ports;
+        for (source, target) in &config.bind_mounts {
+            let source = std::path::absolute(source).unwrap_or_else(|_| source.clone());
+            options.mounts.push(Mount::new(source, target, false));
+        }
+        let container = Container::start(&self.state.path, &options)
+            .unwrap_or_else(|error| panic!("Error starting container:\n\n{}", error_chain(&error)));
+        f(ContainerContext {
+            container_name: container.name().to_owned(),
+            container,
+            config: config.clone(),
+        });
+    }
+
+    /// Runs `command` with `bash -c` through the launcher in a new container of the built
+    /// image, to its end (libcnb-test runs `launcher <command>`): the launch env applies.
+    ///
+    /// # Panics
+    ///
+    /// When the container cannot run or the command exits non-zero (`Error running
+    /// container:`, as libcnb-test).
+    pub fn run_shell_command(&self, command: impl Into<String>) -> LogOutput {
+        let options = ContainerOptions::new()
+            .entrypoint("launcher")
+            .command([command.into()]);
+        let output = run_to_completion(&self.state.path, &options)
+            .unwrap_or_else(|error| panic!("Error running container:\n\n{}", error_chain(&error)));
+        let log_output = LogOutput {
+            stdout: output.stdout,
+            stderr: output.stderr,
+        };
+        assert!(
+            output.exit_code == 0,
+            "Error running container:\n\ndocker command failed with exit code {}!\n\n{log_output}",
+            output.exit_code
+        );
+        log_output
     }
 
     /// The report of a successful build.

@@ -270,9 +270,12 @@ pub fn write_image(
         .as_ref()
         .map(run_image::read)
         .transpose()?;
-    with_output(output, |blobs| {
+    let written = with_output(output, |blobs| {
         write_layers_and_config(&state, &metadata, base.as_ref(), blobs)
-    })
+    })?;
+    // Containers of this state dir start on the run image the image was written on.
+    crate::container::record_run_image(&state, options.run_image.as_ref())?;
+    Ok(written)
 }
 
 /// Reads and checks a run image without writing anything, to fail before a build.
