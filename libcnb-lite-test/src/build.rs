@@ -7,7 +7,6 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde::Deserialize;
 
@@ -64,6 +63,9 @@ pub enum BuildError {
     /// An env dir could not be read.
     #[error(transparent)]
     Env(#[from] ReadEnvDirError),
+    /// The sandbox could not be prepared.
+    #[error(transparent)]
+    Sandbox(#[from] crate::sandbox::SandboxError),
     /// A build file could not be read or written.
     #[error("cannot access {path}")]
     Io {
@@ -142,17 +144,21 @@ pub(crate) fn build(
             "Running build for buildpack {}@{}",
             buildpack.id, buildpack.version
         ));
+        context.sandbox.give(&bp_dir)?;
+        context.sandbox.give(plan_parent.path())?;
+        let mut command = context.sandbox.command(
+            &executable,
+            &[
+                bp_dir.as_os_str(),
+                context.platform_dir.as_os_str(),
+                plan_path.as_os_str(),
+            ],
+            app_dir,
+            &invocation_env,
+            &[plan_parent.path()],
+        )?;
         let status = log.step(&format!("building {}", buildpack.id), || {
-            run_streaming(
-                Command::new(&executable)
-                    .arg(&bp_dir)
-                    .arg(context.platform_dir)
-                    .arg(&plan_path)
-                    .current_dir(app_dir)
-                    .env_clear()
-                    .envs(invocation_env.iter()),
-                log,
-            )
+            run_streaming(&mut command, log)
         });
         let status = status.map_err(|source| BuildError::Spawn {
             path: executable.clone(),

@@ -19,7 +19,6 @@
 //! Needs root, `runc` (Debian package `runc`) and, for run images, `umoci`.
 
 use std::collections::BTreeMap;
-use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -35,6 +34,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::env::Env;
 use crate::launch::{self, LaunchError};
 use crate::oci::RunImage;
+use crate::sandbox::{
+    OciProcess, SandboxError, bind, find_tool, host_mounts, host_rootfs, oci_config, system_mounts,
+};
 use crate::state::{StateDir, StateError};
 
 /// Where the image's layers appear in a container, as in an image the lifecycle exports.
@@ -238,6 +240,9 @@ pub enum ContainerError {
         /// Its stderr.
         stderr: String,
     },
+    /// The root file system could not be prepared.
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
     /// A file could not be read or written, or a tool could not be started.
     #[error("cannot access {path}")]
     Io {
@@ -392,9 +397,13 @@ impl Container {
             &self.name,
             &rootfs,
             rootfs_read_only,
-            &args,
-            &plan.env,
-            &plan.cwd,
+            &OciProcess {
+                args: &args,
+                env: &plan.env,
+                cwd: &plan.cwd,
+                user: (0, 0),
+                own_network: true,
+            },
             &mounts,
         );
         let config_path = dir.join("config.json");
@@ -411,35 +420,7 @@ impl Container {
         }
 
         let pid_file = dir.join("pid");
-        let mut child = Command::new(&self.runc)
-            .arg("--root")
-            .arg(&self.runc_root)
-            .arg("run")
-            .arg("--bundle")
-            .arg(dir)
-            .arg("--pid-file")
-            .arg(&pid_file)
-            .arg(&self.name)
-            .stdin(if exec_d {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(io_error(&self.runc))?;
-        let release = child.stdin.take();
-        if let Some(out) = child.stdout.take() {
-            self.readers
-                .push(spawn_reader(out, Arc::clone(&self.stdout)));
-        }
-        if let Some(err) = child.stderr.take() {
-            self.readers
-                .push(spawn_reader(err, Arc::clone(&self.stderr)));
-        }
-        *self.child.get_mut().unwrap_or_else(PoisonError::into_inner) = Some(child);
-
+        let release = self.spawn_runc(dir, &pid_file, exec_d)?;
         let pid = self.wait_for_pid(&pid_file)?;
         if !listeners.is_empty() {
             let ns_path = PathBuf::from(format!("/proc/{pid}/ns/net"));
@@ -475,6 +456,46 @@ impl Container {
         // The init may already be gone (then `wait` tells); a broken pipe is no error here.
         let _ = release.write_all(b"go\n");
         Ok(())
+    }
+
+    /// Starts `runc run` on the bundle `dir`, with reader threads on its output; with
+    /// `exec_d`, returns the pipe that releases the waiting init.
+    fn spawn_runc(
+        &mut self,
+        dir: &Path,
+        pid_file: &Path,
+        exec_d: bool,
+    ) -> Result<Option<ChildStdin>, ContainerError> {
+        let mut child = Command::new(&self.runc)
+            .arg("--root")
+            .arg(&self.runc_root)
+            .arg("run")
+            .arg("--bundle")
+            .arg(dir)
+            .arg("--pid-file")
+            .arg(pid_file)
+            .arg(&self.name)
+            .stdin(if exec_d {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(io_error(&self.runc))?;
+        let release = child.stdin.take();
+        if let Some(out) = child.stdout.take() {
+            self.readers
+                .push(spawn_reader(out, Arc::clone(&self.stdout)));
+        }
+        if let Some(err) = child.stderr.take() {
+            self.readers
+                .push(spawn_reader(err, Arc::clone(&self.stderr)));
+        }
+        *self.child.get_mut().unwrap_or_else(PoisonError::into_inner) = Some(child);
+
+        Ok(release)
     }
 
     /// Waits until `runc run` has written the container's pid, or has exited without.
@@ -1066,79 +1087,6 @@ fn recorded_run_image(state: &StateDir) -> Option<RunImage> {
     ))
 }
 
-/// Top-level host dirs the container does not get: the kernel's and runtime's own
-/// (mounted fresh), scratch space (a fresh tmpfs), and the CNB paths it gets from the image.
-const HOST_SKIP: [&str; 14] = [
-    "proc",
-    "sys",
-    "dev",
-    "run",
-    "tmp",
-    "layers",
-    "workspace",
-    "cnb",
-    "platform",
-    "lost+found",
-    "boot",
-    "media",
-    "mnt",
-    "old_root",
-];
-
-/// The host's top-level dirs to bind read-only into `rootfs` (empty when the run image
-/// provides the root file system).
-fn host_dirs(host: bool) -> Vec<PathBuf> {
-    if !host {
-        return Vec::new();
-    }
-    let Ok(entries) = fs::read_dir("/") else {
-        return Vec::new();
-    };
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
-        .filter(|entry| {
-            let name = entry.file_name();
-            !HOST_SKIP.iter().any(|skip| OsStr::new(skip) == name)
-        })
-        .map(|entry| entry.path())
-        .collect();
-    dirs.sort();
-    dirs
-}
-
-/// Makes `rootfs` a tree of mount points and the host's top-level symlinks (`/bin` →
-/// `usr/bin` on merged-usr systems).
-fn host_rootfs(rootfs: &Path) -> Result<(), ContainerError> {
-    fs::create_dir_all(rootfs).map_err(io_error(rootfs))?;
-    let entries = fs::read_dir("/").map_err(io_error(Path::new("/")))?;
-    for entry in entries.filter_map(Result::ok) {
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        let target = rootfs.join(entry.file_name());
-        if kind.is_symlink() {
-            let link = fs::read_link(entry.path()).map_err(io_error(&entry.path()))?;
-            std::os::unix::fs::symlink(link, &target).map_err(io_error(&target))?;
-        } else if kind.is_dir() {
-            fs::create_dir(&target).map_err(io_error(&target))?;
-        }
-    }
-    for dir in [
-        "layers",
-        "workspace",
-        "cnb/launch",
-        "tmp",
-        "proc",
-        "dev",
-        "sys",
-    ] {
-        let path = rootfs.join(dir);
-        fs::create_dir_all(&path).map_err(io_error(&path))?;
-    }
-    Ok(())
-}
-
 /// The container's mounts: the host's OS tree (read-only, without a run image), the
 /// kernel's file systems, the image's layers and app, the launch dir, the user's.
 fn mounts(
@@ -1183,114 +1131,6 @@ fn mounts(
     }
 
     Ok(mounts)
-}
-
-fn host_mounts(host: bool) -> Vec<serde_json::Value> {
-    host_dirs(host)
-        .iter()
-        .map(|dir| bind(dir, dir, true))
-        .collect()
-}
-
-fn bind(source: &Path, target: &Path, read_only: bool) -> serde_json::Value {
-    let mut options = vec!["rbind", "nosuid"];
-    if read_only {
-        options.push("ro");
-    }
-    serde_json::json!({
-        "destination": target,
-        "type": "bind",
-        "source": source,
-        "options": options,
-    })
-}
-
-/// The mounts every Linux container gets (those of `runc spec`, with a fresh `/tmp`).
-fn system_mounts() -> Vec<serde_json::Value> {
-    serde_json::json!([
-        {"destination": "/proc", "type": "proc", "source": "proc"},
-        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
-         "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
-        {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
-         "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
-        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-         "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
-        {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
-         "options": ["nosuid", "noexec", "nodev"]},
-        {"destination": "/sys", "type": "sysfs", "source": "sysfs",
-         "options": ["nosuid", "noexec", "nodev", "ro"]},
-        {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
-         "options": ["nosuid", "nodev", "mode=1777"]},
-        {"destination": "/run", "type": "tmpfs", "source": "tmpfs",
-         "options": ["nosuid", "nodev", "mode=755"]},
-    ])
-    .as_array()
-    .cloned()
-    .unwrap_or_default()
-}
-
-/// The capabilities Docker gives a container's root.
-const CAPABILITIES: [&str; 14] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-];
-
-/// The bundle's `config.json` ([OCI runtime spec](https://github.com/opencontainers/runtime-spec/blob/main/config.md)).
-fn oci_config(
-    name: &str,
-    rootfs: &Path,
-    rootfs_read_only: bool,
-    args: &[String],
-    env: &[String],
-    cwd: &str,
-    mounts: &[serde_json::Value],
-) -> serde_json::Value {
-    serde_json::json!({
-        "ociVersion": "1.0.2",
-        "process": {
-            "terminal": false,
-            "user": {"uid": 0, "gid": 0},
-            "args": args,
-            "env": env,
-            "cwd": cwd,
-            "capabilities": {
-                "bounding": CAPABILITIES,
-                "effective": CAPABILITIES,
-                "permitted": CAPABILITIES,
-            },
-            "noNewPrivileges": true,
-        },
-        "root": {"path": rootfs, "readonly": rootfs_read_only},
-        "hostname": name,
-        "mounts": mounts,
-        "linux": {
-            "namespaces": [
-                {"type": "pid"}, {"type": "network"}, {"type": "ipc"},
-                {"type": "uts"}, {"type": "mount"},
-            ],
-            "maskedPaths": [
-                "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-                "/proc/scsi", "/sys/firmware",
-            ],
-            "readonlyPaths": [
-                "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                "/proc/sysrq-trigger",
-            ],
-        },
-    })
 }
 
 /// Starts the process that removes the container and its bundle when its stdin closes:
@@ -1358,14 +1198,6 @@ fn remove_stale(containers: &Path, runc: &Path, runc_root: &Path) {
         }
         let _ = crate::fs::remove_dir_forcibly(&path);
     }
-}
-
-/// `tool` on `PATH`.
-fn find_tool(tool: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(tool))
-        .find(|candidate| candidate.is_file())
 }
 
 fn exit_code(status: ExitStatus) -> i32 {

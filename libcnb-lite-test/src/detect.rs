@@ -6,7 +6,7 @@ use std::fs;
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::buildpack::Buildpack;
 use crate::env::{Env, InvocationContext, ReadEnvDirError};
@@ -89,6 +89,9 @@ pub enum DetectError {
     /// An env dir could not be read.
     #[error(transparent)]
     Env(#[from] ReadEnvDirError),
+    /// The sandbox could not be prepared.
+    #[error(transparent)]
+    Sandbox(#[from] crate::sandbox::SandboxError),
 }
 
 fn summary(runs: &[DetectRun]) -> String {
@@ -245,13 +248,16 @@ fn spawn_detect(
     if buildpack.api.at_least(0, 8) {
         env.insert("CNB_BUILD_PLAN_PATH", plan_path.as_os_str());
     }
+    context.sandbox.give(plan_dir)?;
+    let mut command = context.sandbox.command(
+        &buildpack.dir.join("bin").join("detect"),
+        &[context.platform_dir.as_os_str(), plan_path.as_os_str()],
+        app_dir,
+        &env,
+        &[plan_dir],
+    )?;
     let spawned = output_file.try_clone().and_then(|stderr| {
-        Command::new(buildpack.dir.join("bin").join("detect"))
-            .arg(context.platform_dir)
-            .arg(&plan_path)
-            .current_dir(app_dir)
-            .env_clear()
-            .envs(env.iter())
+        command
             .stdin(Stdio::null())
             .stdout(Stdio::from(stderr.try_clone()?))
             .stderr(Stdio::from(stderr))

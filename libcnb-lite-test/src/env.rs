@@ -265,6 +265,8 @@ pub(crate) struct InvocationContext<'a> {
     pub(crate) build_config_dir: &'a Path,
     pub(crate) target: &'a Target,
     pub(crate) exec_env: &'a str,
+    /// Where buildpack processes run.
+    pub(crate) sandbox: &'a crate::sandbox::Sandbox,
 }
 
 impl InvocationContext<'_> {

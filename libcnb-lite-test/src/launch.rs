@@ -4,10 +4,11 @@
 //! app are extracted to the build dirs, the launch env is assembled, exec.d programs run,
 //! then the process.
 
+use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::archive::{self, DiffId, ExtractError};
 use crate::buildpack::escape_id;
@@ -15,6 +16,7 @@ use crate::env::{DefaultAction, Env, ReadEnvDirError, RootDirRules};
 use crate::fs::remove_dir_forcibly;
 use crate::launch_toml::Process;
 use crate::lifecycle::BuildDirs;
+use crate::sandbox::{Sandbox, SandboxError};
 use crate::state::{ImageMetadata, StateDir, StateError};
 
 /// What a launched process did.
@@ -80,6 +82,9 @@ pub enum LaunchError {
     /// An env dir could not be read.
     #[error(transparent)]
     Env(#[from] ReadEnvDirError),
+    /// The sandbox could not be prepared.
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
     /// A file could not be read or written, or the process could not be started.
     #[error("cannot access {path}")]
     Io {
@@ -121,12 +126,14 @@ pub(crate) fn run_process(
     let root = state.path().join("build");
     remove_dir_forcibly(&root).map_err(io_error(&root))?;
     extract_image(&state, &image, &dirs.layers, &dirs.workspace)?;
+    let sandbox = Sandbox::for_launch(state.path(), &dirs)?;
 
     let mut env = launch_env(&image, &dirs.layers, &process.r#type)?;
     let mut stdout = String::new();
     let mut stderr = String::new();
     for program in exec_d_programs(&image, &dirs.layers, Some(&process.r#type))? {
         run_exec_d(
+            &sandbox,
             &program,
             &dirs.workspace,
             &mut env,
@@ -145,12 +152,13 @@ pub(crate) fn run_process(
             available: "a process with a command".into(),
         });
     };
-    let output = Command::new(program)
-        .args(fixed)
-        .args(args.unwrap_or(&process.args))
-        .current_dir(&working_dir)
-        .env_clear()
-        .envs(env.iter())
+    let command_args: Vec<&OsStr> = fixed
+        .iter()
+        .chain(args.unwrap_or(&process.args))
+        .map(OsStr::new)
+        .collect();
+    let output = sandbox
+        .command(Path::new(program), &command_args, &working_dir, &env, &[])?
         .stdin(Stdio::null())
         .output()
         .map_err(io_error(Path::new(program)))?;
@@ -347,6 +355,7 @@ fn files_in(dir: &Path) -> Result<Vec<PathBuf>, LaunchError> {
 /// std cannot hand a child an extra fd without `unsafe`, so `sh` opens fd 3 on a temporary
 /// file and then `exec`s the program: argv, env and working dir are exactly the program's.
 fn run_exec_d(
+    sandbox: &Sandbox,
     program: &Path,
     app_dir: &Path,
     env: &mut Env,
@@ -358,14 +367,19 @@ fn run_exec_d(
         problem,
     };
     let fd3 = tempfile::NamedTempFile::new().map_err(io_error(&std::env::temp_dir()))?;
-    let output = Command::new("/bin/sh")
-        .arg("-c")
-        .arg("exec \"$0\" 3>\"$1\"")
-        .arg(program)
-        .arg(fd3.path())
-        .current_dir(app_dir)
-        .env_clear()
-        .envs(env.iter())
+    let output = sandbox
+        .command(
+            Path::new("/bin/sh"),
+            &[
+                OsStr::new("-c"),
+                OsStr::new("exec \"$0\" 3>\"$1\""),
+                program.as_os_str(),
+                fd3.path().as_os_str(),
+            ],
+            app_dir,
+            env,
+            &[fd3.path()],
+        )?
         .stdin(Stdio::null())
         .output()
         .map_err(io_error(program))?;

@@ -40,6 +40,7 @@ mod output;
 mod plan;
 mod report;
 mod restore;
+mod sandbox;
 mod state;
 mod testing;
 
@@ -61,6 +62,7 @@ pub use log::LogOutput;
 pub use output::{Observer, Output, Progress, Quiet, Stream};
 pub use report::{BuildReport, LayerReport, LayerStatus, Timings};
 pub use restore::{RestoreError, RestoredFrom, RestoredLayer};
+pub use sandbox::{SANDBOX_ENV, SandboxError, builds_at_lifecycle_paths};
 pub use state::{
     BuildpackLayers, CacheMetadata, ImageMetadata, LayerRecord, ShaRef, StateDir, StateError,
     StoreRecord,

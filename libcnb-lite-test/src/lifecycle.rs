@@ -19,6 +19,7 @@ use crate::export::{self, ExportError, ExportInput};
 use crate::output::{Log, Observer, Output};
 use crate::report::{BuildReport, Timings};
 use crate::restore::{self, RestoreError, RestoreInput};
+use crate::sandbox::{Sandbox, SandboxError};
 use crate::state::{StateDir, StateError};
 
 /// Why a build failed.
@@ -59,6 +60,9 @@ pub enum LifecycleError {
     /// Export failed.
     #[error(transparent)]
     Export(#[from] ExportError),
+    /// The sandbox could not be prepared.
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
     /// A work dir could not be prepared.
     #[error("cannot prepare build dir {path}")]
     Io {
@@ -327,6 +331,12 @@ fn run_logged(
     copy_tree(&config.app_dir, &dirs.workspace).map_err(io_error(&config.app_dir))?;
     timings.prepare = started.elapsed();
 
+    let (sandbox, fallback) = Sandbox::for_build(state.path(), &dirs, &group, config.user)?;
+    if let Some(warning) = fallback {
+        log.warn(&warning);
+        warnings.push(warning);
+    }
+    sandbox.give(&dirs.workspace)?;
     let base_env = Env::from_current_process();
     let target = config.builder_target();
     let context = InvocationContext {
@@ -334,6 +344,7 @@ fn run_logged(
         build_config_dir: &dirs.build_config,
         target: &target,
         exec_env: &config.exec_env,
+        sandbox: &sandbox,
     };
 
     // The phase headers are the lifecycle's creator's (cmd/lifecycle/creator.go, v0.21.17:
@@ -376,6 +387,7 @@ fn run_logged(
         },
         log,
     )?;
+    sandbox.give(&dirs.layers)?;
     timings.restore = phase.elapsed();
 
     log.info("===> BUILDING");

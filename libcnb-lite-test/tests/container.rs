@@ -380,3 +380,24 @@ fn cnb_local_run_publishes_and_a_kill_leaves_nothing() {
 fn other(path: impl AsRef<std::path::Path>) -> BuildpackReference {
     BuildpackReference::Other(path.as_ref().display().to_string())
 }
+
+#[test]
+fn a_panic_while_the_container_runs_leaves_nothing() {
+    if !tools_available(
+        "a_panic_while_the_container_runs_leaves_nothing",
+        &["runc", "root"],
+    ) {
+        return;
+    }
+    let state = built();
+    let path = state.path().to_path_buf();
+    let result = std::thread::spawn(move || {
+        let container =
+            Container::start(&path, &ContainerOptions::new().process("sleeper")).unwrap();
+        assert!(container.exec_shell("true").unwrap().exit_code == 0);
+        panic!("a failing test, with {} running", container.name());
+    })
+    .join();
+    assert!(result.is_err());
+    assert_nothing_left(state.path());
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use libcnb_lite_test::{
     BuildConfig, BuildpackReference, DetectError, DetectResult, LifecycleError, PackResult,
-    TestRunner, assert_contains, assert_empty, assert_not_contains,
+    TestRunner, assert_contains, assert_empty, assert_not_contains, builds_at_lifecycle_paths,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -43,8 +43,15 @@ fn env_from_earlier_build_layers_reaches_later_buildpacks_in_lifecycle_order() {
             // Layers are applied in "<name>.toml" order: the later one overrides and wins PATH.
             assert_contains!(out, "ORDER=from-z");
             assert_contains!(out, "tools=z-tools");
-            let z = ctx.layer_dir("fixture/env-provider", "z-tools").join("bin");
-            let a = ctx.layer_dir("fixture/env-provider", "a-tools").join("bin");
+            let layer_dir = |name: &str| {
+                if builds_at_lifecycle_paths() {
+                    Path::new("/layers/fixture_env-provider").join(name)
+                } else {
+                    ctx.layer_dir("fixture/env-provider", name)
+                }
+            };
+            let z = layer_dir("z-tools").join("bin");
+            let a = layer_dir("a-tools").join("bin");
             assert_contains!(out, format!("PATH={}:{}:", z.display(), a.display()));
             // Append with a delimiter read from the same dir; no delimiter: plain concatenation.
             assert_contains!(out, "LIST=first,second");
@@ -59,13 +66,24 @@ fn env_from_earlier_build_layers_reaches_later_buildpacks_in_lifecycle_order() {
 fn build_gets_lifecycle_arguments_and_cnb_variables_only() {
     TestRunner::default().build(provider_and_consumer(), |ctx| {
         let out = &ctx.pack_stdout;
-        let consumer = fixture("env-consumer");
+        // In the sandbox, the lifecycle's paths; without it, the state dir's.
+        let sandboxed = builds_at_lifecycle_paths();
+        let consumer = if sandboxed {
+            PathBuf::from("/cnb/buildpacks/fixture_env-consumer/0.2.0")
+        } else {
+            fixture("env-consumer")
+        };
         assert_contains!(out, format!("argv0={}/bin/build", consumer.display()));
         assert_contains!(out, "args=3");
         assert_contains!(out, format!("CNB_BUILDPACK_DIR={}", consumer.display()));
         // The dir the buildpack got, under its escaped ID.
         let layers = ctx.buildpack_layers_dir("fixture/env-consumer");
         assert!(layers.ends_with("build/layers/fixture_env-consumer"));
+        let layers = if sandboxed {
+            PathBuf::from("/layers/fixture_env-consumer")
+        } else {
+            layers
+        };
         assert_contains!(out, format!("CNB_LAYERS_DIR={}", layers.display()));
         assert_contains!(out, "CNB_TARGET_OS=linux");
         assert_contains!(out, "CNB_TARGET_ARCH=amd64");
@@ -74,8 +92,12 @@ fn build_gets_lifecycle_arguments_and_cnb_variables_only() {
         assert_contains!(out, "CNB_APP_DIR=unset");
         assert_contains!(out, "CNB_EXEC_ENV=unset");
         assert_contains!(out, "CNB_BP_PLAN_PATH=/");
-        let workspace = ctx.state_dir().join("build/workspace");
-        assert_contains!(out, format!("cwd={}", workspace.display()));
+        let workspace = if sandboxed {
+            PathBuf::from("/workspace")
+        } else {
+            ctx.state_dir().join("build/workspace")
+        };
+        assert_contains!(out, format!("cwd={}\n", workspace.display()));
         // stderr is captured separately.
         assert_contains!(ctx.pack_stderr, "stderr line");
         assert_not_contains!(ctx.pack_stdout, "stderr line");

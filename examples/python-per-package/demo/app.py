@@ -4,10 +4,17 @@ Imports every top-level requirement, prints its version (from the module and
 from the installed metadata), checks that the .pth startup hook of
 demo-sitehook ran, then runs one console script found on PATH. Exits non-zero
 if a package, its metadata, the hook or the console script is missing.
+
+With PORT set (or a port as its argument), it then serves that report over
+HTTP on that port (all interfaces), with the standard library's http.server,
+until it is stopped.
 """
 
+import http.server
 import importlib
 import importlib.metadata
+import io
+import os
 import shutil
 import subprocess
 import sys
@@ -53,5 +60,32 @@ def main():
     print(f"{script} --version: {completed.stdout.strip()}")
 
 
+def serve(port, report):
+    body = report.encode()
+
+    class Report(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("", port), Report)
+    print(f"serving on port {port}", flush=True)
+    server.serve_forever()
+
+
 if __name__ == "__main__":
-    main()
+    port = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PORT")
+    if port is None:
+        main()
+    else:
+        captured = io.StringIO()
+        stdout, sys.stdout = sys.stdout, captured
+        try:
+            main()
+        finally:
+            sys.stdout = stdout
+        print(captured.getvalue(), end="")
+        serve(int(port), captured.getvalue())

@@ -635,3 +635,80 @@ fn the_oci_image_changes_one_package_blob_when_one_package_changes() {
 fn other(path: impl AsRef<std::path::Path>) -> BuildpackReference {
     BuildpackReference::Other(path.as_ref().display().to_string())
 }
+
+/// GETs `/` from `address`, retrying while the server starts; the response body.
+fn http_get(address: std::net::SocketAddr) -> String {
+    use std::io::{Read, Write};
+    for _ in 0..1000 {
+        if let Ok(mut stream) = std::net::TcpStream::connect(address) {
+            let mut response = String::new();
+            let sent = stream.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n");
+            if sent.is_ok() && stream.read_to_string(&mut response).is_ok() {
+                if let Some((head, body)) = response.split_once("\r\n\r\n") {
+                    assert!(head.starts_with("HTTP/1.0 200"), "{head}");
+                    return body.to_owned();
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("no HTTP response from {address}");
+}
+
+#[test]
+fn the_image_serves_http_as_a_container_with_venv_scripts_at_layers() {
+    use libcnb_lite_test::container::{Container, ContainerOptions};
+    if !libcnb_lite_test::oci::tools_available(
+        "the_image_serves_http_as_a_container_with_venv_scripts_at_layers",
+        &["runc", "root"],
+    ) {
+        return;
+    }
+    assert!(
+        libcnb_lite_test::builds_at_lifecycle_paths(),
+        "as root with runc, builds run at the lifecycle's paths"
+    );
+    let app = App::demo();
+    let images = tempfile::tempdir().unwrap();
+    TestRunner::default().build(app.config(), |ctx| {
+        // Built at /layers, as the reference lifecycle builds: the venv's scripts say so.
+        let venv_bin = ctx.layer_dir(BUILDPACK_ID, "venv").join("bin");
+        let script = fs::read_to_string(venv_bin.join("demo-cli"))
+            .or_else(|_| {
+                let layers = ctx.buildpack_layers_dir(BUILDPACK_ID);
+                let found = fs::read_dir(&layers)
+                    .unwrap()
+                    .map(|entry| entry.unwrap().path().join("bin/demo-cli"))
+                    .find(|path| path.is_file())
+                    .unwrap();
+                fs::read_to_string(found)
+            })
+            .unwrap();
+        assert!(script.starts_with("#!/layers/"), "{script}");
+
+        write_image(
+            ctx.state_dir(),
+            &images.path().join("image"),
+            &ImageOptions::new(),
+        )
+        .unwrap();
+        let container = Container::start(
+            ctx.state_dir(),
+            &ContainerOptions::new().env("PORT", "8080").publish(8080),
+        )
+        .unwrap();
+        let address = container.address_for_port(8080).unwrap();
+        let body = http_get(address);
+        assert_contains!(body, "demo-urlkit==2.2.1");
+        assert_contains!(body, "demo_sitehook.pth ran at startup");
+        assert_contains!(body, "/layers/");
+        // Printed before it served; the pipe may still hold it.
+        let logged = (0..500).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            container.logs_now().stdout.contains("serving on port 8080")
+        });
+        assert!(logged, "{:?}", container.logs_now());
+        // Python as the container's pid 1 ignores SIGTERM (no handler): drop kills it.
+        drop(container);
+    });
+}

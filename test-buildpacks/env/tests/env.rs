@@ -95,12 +95,14 @@ fn with(mut vars: BTreeMap<String, String>, extra: &[(&str, &str)]) -> BTreeMap<
     vars
 }
 
+/// The layer's path as the buildpack saw it: `/layers/…` in the sandbox, else in the state dir.
 fn layer_dir(ctx: &TestContext<'_>, name: &str) -> String {
-    ctx.layers_dir()
-        .join("test_env")
-        .join(name)
-        .display()
-        .to_string()
+    let layers = if libcnb_lite_test::builds_at_lifecycle_paths() {
+        std::path::PathBuf::from("/layers")
+    } else {
+        ctx.layers_dir()
+    };
+    layers.join("test_env").join(name).display().to_string()
 }
 
 fn starts_with(value: Option<&String>, prefix: &str) -> bool {
