@@ -403,6 +403,7 @@ impl Container {
                 cwd: &plan.cwd,
                 user: (0, 0),
                 own_network: true,
+                host_user: None,
             },
             &mounts,
         );
@@ -1101,7 +1102,7 @@ fn mounts(
         dir.join("launch"),
     );
     let mut mounts = host_mounts(!on_run_image);
-    mounts.extend(system_mounts());
+    mounts.extend(system_mounts(false));
     let build_dirs = crate::lifecycle::BuildDirs::of(state);
     for (source, target) in [
         (&layers, PathBuf::from(LAYERS_DIR)),

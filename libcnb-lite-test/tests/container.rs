@@ -38,7 +38,7 @@ fn built() -> tempfile::TempDir {
 }
 
 /// Asserts that nothing of the state dir's containers is left: no runc container, no
-/// bundle, no mount and no process mentioning the state dir, no `sleep 3617`.
+/// bundle, no mount, no process mentioning the state dir or running on its mounts.
 fn assert_nothing_left(state: &Path) {
     let runc_root = state.join("containers/runc");
     let list = Command::new("runc")
@@ -64,14 +64,18 @@ fn assert_nothing_left(state: &Path) {
         !mountinfo.contains(state_text.as_ref()),
         "mounts left: {mountinfo}"
     );
+    // A container's processes live in its mount namespace, whose mounts come from the
+    // bundle under the state dir (whose name is unique): none may be left.
+    let unique = state.file_name().unwrap().to_string_lossy().into_owned();
     for entry in fs::read_dir("/proc").unwrap() {
         let path = entry.unwrap().path();
         let Ok(cmdline) = fs::read(path.join("cmdline")) else {
             continue;
         };
         let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let mounts = fs::read_to_string(path.join("mountinfo")).unwrap_or_default();
         assert!(
-            !cmdline.contains(state_text.as_ref()) && cmdline.trim() != "sleep 3617",
+            !cmdline.contains(state_text.as_ref()) && !mounts.contains(&unique),
             "process left: {} {cmdline}",
             path.display()
         );

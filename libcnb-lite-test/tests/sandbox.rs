@@ -137,3 +137,61 @@ fn the_fallback_warns_once_and_still_builds() {
 fn other(path: impl AsRef<std::path::Path>) -> BuildpackReference {
     BuildpackReference::Other(path.as_ref().display().to_string())
 }
+
+#[test]
+fn a_normal_user_builds_in_a_user_namespace_where_the_kernel_allows_it() {
+    if !tools_available(
+        "a_normal_user_builds_in_a_user_namespace_where_the_kernel_allows_it",
+        &["runc", "root", "setpriv"],
+    ) {
+        return;
+    }
+    // A state dir that user 1000 owns; the fixtures and cnb-local are world-readable.
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::chown(dir.path(), Some(1000), Some(1000)).unwrap();
+    let state = dir.path().join("state");
+    let output = Command::new("setpriv")
+        .args(["--reuid=1000", "--regid=1000", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_cnb-local"))
+        .arg("build")
+        .arg("--buildpack")
+        .arg(fixture("env-provider"))
+        .arg("--buildpack")
+        .arg(fixture("env-consumer"))
+        .arg("--app")
+        .arg(fixture("app"))
+        .arg("--state")
+        .arg(&state)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    // The sysctls by which Linux, Debian and Ubuntu refuse unprivileged user namespaces.
+    let is_not = |path: &str, value: &str| {
+        std::fs::read_to_string(path).map_or(true, |text| text.trim() != value)
+    };
+    let allowed = std::fs::read_to_string("/proc/sys/user/max_user_namespaces")
+        .is_ok_and(|max| max.trim() != "0")
+        && is_not("/proc/sys/kernel/unprivileged_userns_clone", "0")
+        && is_not(
+            "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+            "1",
+        );
+    if allowed {
+        assert!(!stderr.contains("Warning: building at"), "{stderr}");
+        assert!(
+            stdout.contains("CNB_LAYERS_DIR=/layers/fixture_env-consumer\n"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("cwd=/workspace\n"), "{stdout}");
+        let layer = state.join("build/layers/fixture_env-provider/z-tools/bin");
+        let meta = std::fs::metadata(layer).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (1000, 1000));
+    } else {
+        assert!(
+            stderr.contains("not root, and the kernel refuses unprivileged user namespaces"),
+            "{stderr}"
+        );
+    }
+}

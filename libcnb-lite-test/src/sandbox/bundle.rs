@@ -21,6 +21,9 @@ pub(crate) struct OciProcess<'a> {
     pub user: (u64, u64),
     /// Whether it gets its own network namespace (containers) or the host's (builds).
     pub own_network: bool,
+    /// Without root: the host's uid and gid that are root in the bundle's own user
+    /// namespace (a rootless bundle).
+    pub host_user: Option<(u64, u64)>,
 }
 
 /// Top-level host dirs the container does not get: the kernel's and runtime's own
@@ -120,9 +123,18 @@ pub(crate) fn bind(source: &Path, target: &Path, read_only: bool) -> serde_json:
     })
 }
 
-/// The mounts every Linux container gets (those of `runc spec`, with a fresh `/tmp`).
-pub(crate) fn system_mounts() -> Vec<serde_json::Value> {
-    serde_json::json!([
+/// The mounts every Linux container gets (those of `runc spec`, with a fresh `/tmp`);
+/// `rootless`: the host's `/sys` read-only (a user namespace cannot mount sysfs without its
+/// own network namespace).
+pub(crate) fn system_mounts(rootless: bool) -> Vec<serde_json::Value> {
+    let sys = if rootless {
+        serde_json::json!({"destination": "/sys", "type": "bind", "source": "/sys",
+                           "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]})
+    } else {
+        serde_json::json!({"destination": "/sys", "type": "sysfs", "source": "sysfs",
+                           "options": ["nosuid", "noexec", "nodev", "ro"]})
+    };
+    let mut mounts = serde_json::json!([
         {"destination": "/proc", "type": "proc", "source": "proc"},
         {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
          "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
@@ -132,8 +144,6 @@ pub(crate) fn system_mounts() -> Vec<serde_json::Value> {
          "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
         {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
          "options": ["nosuid", "noexec", "nodev"]},
-        {"destination": "/sys", "type": "sysfs", "source": "sysfs",
-         "options": ["nosuid", "noexec", "nodev", "ro"]},
         {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
          "options": ["nosuid", "nodev", "mode=1777"]},
         {"destination": "/run", "type": "tmpfs", "source": "tmpfs",
@@ -141,7 +151,9 @@ pub(crate) fn system_mounts() -> Vec<serde_json::Value> {
     ])
     .as_array()
     .cloned()
-    .unwrap_or_default()
+    .unwrap_or_default();
+    mounts.push(sys);
+    mounts
 }
 
 /// The capabilities Docker gives a container's root.
@@ -179,6 +191,14 @@ pub(crate) fn oci_config(
     if process.own_network {
         namespaces.push(serde_json::json!({"type": "network"}));
     }
+    let mapping = |id: u64| serde_json::json!([{"containerID": 0, "hostID": id, "size": 1}]);
+    let (uid_mappings, gid_mappings) = match process.host_user {
+        Some((user_id, group_id)) => {
+            namespaces.push(serde_json::json!({"type": "user"}));
+            (mapping(user_id), mapping(group_id))
+        }
+        None => (serde_json::json!([]), serde_json::json!([])),
+    };
     let (uid, gid) = process.user;
     // Root gets Docker's set; the CNB user may read (not write) the whole host tree.
     let capabilities: &[&str] = if uid == 0 {
@@ -208,6 +228,8 @@ pub(crate) fn oci_config(
         "mounts": mounts,
         "linux": {
             "namespaces": namespaces,
+            "uidMappings": uid_mappings,
+            "gidMappings": gid_mappings,
             "maskedPaths": [
                 "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
                 "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",

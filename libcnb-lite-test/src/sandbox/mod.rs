@@ -12,8 +12,11 @@
 //! rewritten to the paths inside, so what buildpacks write into their layers is what the
 //! reference lifecycle's buildpacks write.
 //!
-//! Without root or runc, or with `CNB_LOCAL_SANDBOX=off`, processes run on the host at the
-//! state dir's paths, as before, and the build prints one warning line saying so.
+//! As a normal user where the kernel allows unprivileged user namespaces, each bundle gets
+//! its own user namespace in which that user is root (runc's rootless mode): the same paths,
+//! and buildpacks run as that user (root inside). Without runc or either of those, or with
+//! `CNB_LOCAL_SANDBOX=off`, processes run on the host at the state dir's paths, as before,
+//! and the build prints one warning line saying so.
 
 mod bundle;
 
@@ -59,6 +62,8 @@ pub(crate) struct Sandbox {
 #[derive(Debug)]
 struct Isolated {
     runc: PathBuf,
+    /// Without root: the host user who is root in each bundle's user namespace.
+    host_user: Option<(u64, u64)>,
     /// `<state>/sandbox`, removed when the sandbox drops.
     root: PathBuf,
     rootfs: PathBuf,
@@ -66,8 +71,10 @@ struct Isolated {
     /// Host tree → path inside, longest host path first.
     maps: Vec<(String, String)>,
     mounts: Vec<serde_json::Value>,
-    calls: AtomicU64,
 }
+
+/// Numbers the sandboxed processes of this process.
+static CALLS: AtomicU64 = AtomicU64::new(0);
 
 impl Sandbox {
     /// Processes run on the host, at the state dir's paths.
@@ -84,8 +91,8 @@ impl Sandbox {
         buildpacks: &[Buildpack],
         user: (u64, u64),
     ) -> Result<(Self, Option<String>), SandboxError> {
-        let runc = match usable_runc() {
-            Ok(runc) => runc,
+        let (runc, host_user) = match usable_runc() {
+            Ok(usable) => usable,
             Err(reason) => {
                 return Ok((
                     Self::host(),
@@ -106,24 +113,27 @@ impl Sandbox {
                 .join(&buildpack.version);
             maps.push((buildpack.dir.clone(), inside, true));
         }
-        Ok((Self::runc(runc, state, &maps, user)?, None))
+        // In a user namespace only the mapped user exists: it builds, as root there.
+        let user = if host_user.is_some() { (0, 0) } else { user };
+        Ok((Self::runc(runc, host_user, state, &maps, user)?, None))
     }
 
     /// The sandbox for the launcher's processes: the image's layers and app extracted to
     /// `dirs`, as root; the host when the sandbox cannot be used.
     pub(crate) fn for_launch(state: &Path, dirs: &BuildDirs) -> Result<Self, SandboxError> {
-        let Ok(runc) = usable_runc() else {
+        let Ok((runc, host_user)) = usable_runc() else {
             return Ok(Self::host());
         };
         let maps = [
             (dirs.workspace.clone(), PathBuf::from("/workspace"), false),
             (dirs.layers.clone(), PathBuf::from("/layers"), false),
         ];
-        Self::runc(runc, state, &maps, (0, 0))
+        Self::runc(runc, host_user, state, &maps, (0, 0))
     }
 
     fn runc(
         runc: PathBuf,
+        host_user: Option<(u64, u64)>,
         state: &Path,
         maps: &[(PathBuf, PathBuf, bool)],
         user: (u64, u64),
@@ -133,7 +143,7 @@ impl Sandbox {
         let rootfs = root.join("rootfs");
         host_rootfs(&rootfs)?;
         let mut mounts = host_mounts(true);
-        mounts.extend(system_mounts());
+        mounts.extend(system_mounts(host_user.is_some()));
         let mut text_maps = Vec::new();
         for (host, inside, read_only) in maps {
             mounts.push(bind(host, inside, *read_only));
@@ -146,19 +156,20 @@ impl Sandbox {
         Ok(Self {
             runc: Some(Isolated {
                 runc,
+                host_user,
                 root,
                 rootfs,
                 user,
                 maps: text_maps,
                 mounts,
-                calls: AtomicU64::new(0),
             }),
         })
     }
 
     /// Hands `path` (recursively) to the sandbox's user, so its processes can write there.
     pub(crate) fn give(&self, path: &Path) -> Result<(), SandboxError> {
-        let Some(runc) = &self.runc else {
+        let Some(runc) = self.runc.as_ref().filter(|runc| runc.host_user.is_none()) else {
+            // On the host, or in a user namespace whose root is this very user.
             return Ok(());
         };
         let (uid, gid) = runc.user;
@@ -205,10 +216,11 @@ impl Sandbox {
         for path in own {
             mounts.push(bind(path, path, false));
         }
+        // Unique on the machine: runc's cgroups are named after it, whatever its --root.
         let name = format!(
-            "cnb-{}-{}",
+            "cnb-bp-{}-{}",
             std::process::id(),
-            runc.calls.fetch_add(1, Ordering::Relaxed)
+            CALLS.fetch_add(1, Ordering::Relaxed)
         );
         let bundle = runc.root.join("calls").join(&name);
         std::fs::create_dir_all(&bundle).map_err(sandbox_error(&bundle))?;
@@ -222,6 +234,7 @@ impl Sandbox {
                 cwd: &map(cwd.as_os_str()),
                 user: runc.user,
                 own_network: false,
+                host_user: runc.host_user,
             },
             &mounts,
         );
@@ -267,20 +280,41 @@ impl Drop for Sandbox {
 }
 
 /// Whether builds (and `cnb-local launch`) here run at the lifecycle's paths (`/workspace`,
-/// `/layers`, `/platform`, `/cnb/buildpacks/…`): as root, with `runc` installed, unless
-/// `CNB_LOCAL_SANDBOX=off`.
+/// `/layers`, `/platform`, `/cnb/buildpacks/…`): with `runc` installed, as root or where the
+/// kernel allows unprivileged user namespaces, unless `CNB_LOCAL_SANDBOX=off`.
 #[must_use]
 pub fn builds_at_lifecycle_paths() -> bool {
     usable_runc().is_ok()
 }
 
-/// `runc`, when the sandbox can be used; else why not.
-fn usable_runc() -> Result<PathBuf, String> {
+/// `runc` and, without root, the user to map to root in a user namespace, when the sandbox
+/// can be used; else why not.
+fn usable_runc() -> Result<(PathBuf, Option<(u64, u64)>), String> {
     if std::env::var_os(SANDBOX_ENV).is_some_and(|value| value == "off") {
         return Err(format!("{SANDBOX_ENV}=off"));
     }
-    if !rustix::process::geteuid().is_root() {
-        return Err("not running as root".into());
+    let runc = find_tool("runc").ok_or("runc not found; install the Debian package runc")?;
+    if rustix::process::geteuid().is_root() {
+        return Ok((runc, None));
     }
-    find_tool("runc").ok_or_else(|| "runc not found; install the Debian package runc".into())
+    if !unprivileged_user_namespaces() {
+        return Err("not root, and the kernel refuses unprivileged user namespaces".into());
+    }
+    let uid = u64::from(rustix::process::geteuid().as_raw());
+    let gid = u64::from(rustix::process::getegid().as_raw());
+    Ok((runc, Some((uid, gid))))
+}
+
+/// Whether the kernel lets a normal user create user namespaces (the sysctls that Linux,
+/// Debian and Ubuntu use to refuse it).
+fn unprivileged_user_namespaces() -> bool {
+    let read = |path: &str| {
+        std::fs::read_to_string(path)
+            .ok()
+            .map(|text| text.trim().to_owned())
+    };
+    read("/proc/sys/user/max_user_namespaces").is_some_and(|max| max != "0")
+        && read("/proc/sys/kernel/unprivileged_userns_clone").is_none_or(|on| on != "0")
+        && read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")
+            .is_none_or(|restricted| restricted != "1")
 }
