@@ -149,6 +149,16 @@ fn a_failing_process_reports_its_exit_code_and_stderr() {
     let output = run_to_completion(state.path(), &ContainerOptions::new().process("fail")).unwrap();
     assert_eq!(output.exit_code, 3);
     assert_eq!(output.stderr, "failing\n");
+    // Nothing runs in an exited container.
+    let container =
+        Container::start(state.path(), &ContainerOptions::new().process("fail")).unwrap();
+    assert_eq!(container.wait().unwrap(), 3);
+    let error = container.exec_shell("true").unwrap_err();
+    assert!(
+        matches!(error, ContainerError::NotRunning { .. }),
+        "{error}"
+    );
+    drop(container);
 
     let error =
         Container::start(state.path(), &ContainerOptions::new().process("nope")).unwrap_err();

@@ -21,15 +21,20 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsFd;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+mod forward;
+mod plan;
+
+use forward::Forwarder;
+use plan::{Plan, env_from_lines, plan_process, shell_exports};
 
 use crate::env::Env;
 use crate::launch::{self, LaunchError};
@@ -229,6 +234,12 @@ pub enum ContainerError {
         status: String,
         /// What runc and the container wrote to stderr.
         stderr: String,
+    },
+    /// The container's process has exited: nothing can be run in it.
+    #[error("container {name} is not running (its process has exited)")]
+    NotRunning {
+        /// The container.
+        name: String,
     },
     /// A tool (`runc`, `umoci`) failed.
     #[error("{command} failed ({status}): {stderr}")]
@@ -671,8 +682,13 @@ impl Container {
     ///
     /// # Errors
     ///
-    /// Fails when `runc exec` cannot be started or the container is not running.
+    /// Fails when the container is not running or `runc exec` fails or cannot be started.
     pub fn exec_shell(&self, command: &str) -> Result<ExecOutput, ContainerError> {
+        if self.exited() {
+            return Err(ContainerError::NotRunning {
+                name: self.name.clone(),
+            });
+        }
         let output = self
             .runc_command("exec")
             .arg(&self.name)
@@ -680,8 +696,8 @@ impl Container {
             .output()
             .map_err(io_error(&self.runc))?;
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        if output.status.code() == Some(255) && stderr.contains("container") {
-            // runc's own failure (e.g. the container is not running), not the command's.
+        if !output.status.success() && stderr.contains("level=error msg=") {
+            // runc's own failure (e.g. the container stopped meanwhile), not the command's.
             return Err(ContainerError::Tool {
                 command: format!("runc exec {} {} -c {command:?}", self.name, self.shell),
                 status: output.status.to_string(),
@@ -806,191 +822,6 @@ pub fn run_to_completion(
         stderr: logs.stderr,
         exit_code,
     })
-}
-
-/// The process to start, in container terms.
-struct Plan {
-    /// argv.
-    args: Vec<String>,
-    /// The env in config.json (`NAME=value`).
-    env: Vec<String>,
-    /// The same env, for exec.d programs to extend.
-    launch_env: Env,
-    /// Working dir.
-    cwd: String,
-    /// exec.d programs, as container paths.
-    exec_d: Vec<String>,
-}
-
-/// Resolves entrypoint, process and command as the launcher does, with the launch env of
-/// the layers extracted to `layers` (host paths rewritten to [`LAYERS_DIR`]).
-fn plan_process(
-    image: &crate::state::ImageMetadata,
-    options: &ContainerOptions,
-    mut env: Env,
-    layers: &Path,
-    shell: &str,
-) -> Result<Plan, ContainerError> {
-    for (name, value) in &options.env {
-        env.insert(name, value);
-    }
-    let command = options.command.clone().unwrap_or_default();
-    let process_name = match options.entrypoint.as_deref() {
-        None => Some(options.process.as_deref()),
-        Some(launcher) if LAUNCHER_NAMES.contains(&launcher) && options.command.is_some() => None,
-        Some(launcher) if LAUNCHER_NAMES.contains(&launcher) => Some(options.process.as_deref()),
-        Some(entrypoint) => {
-            let name = entrypoint
-                .strip_prefix("/cnb/process/")
-                .unwrap_or(entrypoint);
-            if image.processes.iter().any(|p| p.r#type == name) {
-                Some(Some(name))
-            } else {
-                // Not the launcher: run directly, with the image's env only.
-                let mut args = vec![entrypoint.to_owned()];
-                args.extend(command);
-                return Ok(Plan {
-                    args,
-                    env: env_lines(&env, layers),
-                    launch_env: env,
-                    cwd: APP_DIR.into(),
-                    exec_d: Vec::new(),
-                });
-            }
-        }
-    };
-    let (args, cwd, process_type) = match process_name {
-        Some(wanted) => {
-            let process = launch::select_process(image, wanted, "production")?;
-            let (program, fixed) =
-                process
-                    .command
-                    .split_first()
-                    .ok_or_else(|| LaunchError::NoProcess {
-                        requested: process.r#type.clone(),
-                        available: "a process with a command".into(),
-                    })?;
-            let mut args = vec![program.clone()];
-            args.extend(fixed.iter().cloned());
-            if options.command.is_some() {
-                args.extend(command);
-            } else {
-                args.extend(process.args.iter().cloned());
-            }
-            let cwd = match &process.working_dir {
-                Some(dir) if dir.starts_with('/') => dir.clone(),
-                Some(dir) => format!("{APP_DIR}/{dir}"),
-                None => APP_DIR.into(),
-            };
-            (args, cwd, Some(process.r#type.as_str()))
-        }
-        None => (user_provided_process(command, shell), APP_DIR.into(), None),
-    };
-    if args.is_empty() {
-        return Err(LaunchError::NoProcess {
-            requested: "launcher".into(),
-            available: "a command after the launcher entrypoint".into(),
-        }
-        .into());
-    }
-    launch::apply_launch_layers(&mut env, image, layers, process_type)
-        .map_err(LaunchError::from)?;
-    let mut env = rewrite_env(&env, layers);
-    let exec_d = launch::exec_d_programs(image, layers, process_type)?
-        .iter()
-        .filter_map(|path| path.strip_prefix(layers).ok())
-        .map(|rel| format!("{LAYERS_DIR}/{}", rel.display()))
-        .collect();
-    if let Some(process_type) = process_type {
-        env.insert("CNB_PROCESS_TYPE", process_type);
-    }
-    Ok(Plan {
-        args,
-        env: env_lines(&env, layers),
-        launch_env: env,
-        cwd,
-        exec_d,
-    })
-}
-
-/// The argv of a command given after the launcher entrypoint, as the lifecycle's launcher
-/// runs it (launch/process.go `userProvidedProcess` and launch/bash.go, lifecycle v0.21.17):
-/// `-- <program> <args>…` runs directly; anything else runs through the shell (bash; `sh`
-/// where the root file system has none), which evaluates one string as a script
-/// (`launcher "echo $PORT; cat x"`) and expands each of several tokens.
-fn user_provided_process(command: Vec<String>, shell: &str) -> Vec<String> {
-    if command.len() > 1 && command[0] == "--" {
-        return command[1..].to_vec();
-    }
-    if command.is_empty() {
-        return command;
-    }
-    let script = if command.len() == 1 {
-        format!(r#"exec {shell} -c "$@""#)
-    } else {
-        let tokens: Vec<String> = (0..command.len())
-            .map(|i| match i {
-                0 => r#""$(eval echo \"$0\")""#.to_owned(),
-                _ => format!(r#""$(eval echo \"${{{i}}}\")""#),
-            })
-            .collect();
-        format!(r#"exec {shell} -c '{}' "$@""#, tokens.join(" "))
-    };
-    let mut args = vec![
-        shell.to_owned(),
-        "-c".to_owned(),
-        script,
-        "launcher".to_owned(),
-    ];
-    args.extend(command);
-    args
-}
-
-/// `env` with the host's layers dir replaced by [`LAYERS_DIR`] (root dirs are added by host
-/// path).
-fn rewrite_env(env: &Env, layers: &Path) -> Env {
-    let host = layers.to_string_lossy().into_owned();
-    let mut rewritten = Env::new();
-    for (name, value) in env.iter() {
-        rewritten.insert(name, value.to_string_lossy().replace(&host, LAYERS_DIR));
-    }
-    rewritten
-}
-
-fn env_lines(env: &Env, layers: &Path) -> Vec<String> {
-    rewrite_env(env, layers)
-        .iter()
-        .map(|(name, value)| format!("{}={}", name.to_string_lossy(), value.to_string_lossy()))
-        .collect()
-}
-
-/// `export NAME='value'` lines for `sh`; names that are not shell identifiers are left to
-/// the env of config.json.
-fn shell_exports(env: &Env) -> String {
-    use std::fmt::Write as _;
-    let mut script = String::new();
-    for (name, value) in env.iter() {
-        let name = name.to_string_lossy();
-        let identifier = !name.is_empty()
-            && !name.starts_with(|c: char| c.is_ascii_digit())
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if identifier {
-            let value = value.to_string_lossy().replace('\'', "'\\''");
-            let _ = writeln!(script, "export {name}='{value}'");
-        }
-    }
-    script
-}
-
-/// An `Env` from `NAME=value` lines.
-fn env_from_lines(lines: &[String]) -> Env {
-    let mut env = Env::new();
-    for line in lines {
-        if let Some((name, value)) = line.split_once('=') {
-            env.insert(name, value);
-        }
-    }
-    env
 }
 
 /// Unpacks `run_image` with `umoci unpack` into the bundle `bundle`; returns its rootfs
@@ -1235,72 +1066,4 @@ fn spawn_reader(mut pipe: impl Read + Send + 'static, buffer: Buffer) -> JoinHan
             }
         }
     })
-}
-
-/// Forwards connections to a host port into the container's network namespace.
-#[derive(Debug)]
-struct Forwarder {
-    address: SocketAddr,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Forwarder {
-    fn spawn(listener: TcpListener, netns: Arc<File>, port: u16) -> io::Result<Self> {
-        let address = listener.local_addr()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = Arc::clone(&stop);
-        let thread = thread::spawn(move || {
-            for client in listener.incoming() {
-                if stopped.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(client) = client else { continue };
-                let netns = Arc::clone(&netns);
-                thread::spawn(move || {
-                    // This thread alone enters the namespace; its socket stays there.
-                    let upstream = rustix::thread::move_into_link_name_space(
-                        netns.as_fd(),
-                        Some(rustix::thread::LinkNameSpaceType::Network),
-                    )
-                    .map_err(io::Error::from)
-                    .and_then(|()| TcpStream::connect((Ipv4Addr::LOCALHOST, port)));
-                    match upstream {
-                        Ok(upstream) => splice(client, upstream),
-                        Err(_) => drop(client.shutdown(Shutdown::Both)),
-                    }
-                });
-            }
-        });
-        Ok(Self {
-            address,
-            stop,
-            thread: Some(thread),
-        })
-    }
-
-    fn stop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wakes the accept loop so it sees the flag.
-        let _ = TcpStream::connect(self.address);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// Copies both ways until each side has finished sending.
-fn splice(client: TcpStream, upstream: TcpStream) {
-    let (Ok(mut client_read), Ok(mut upstream_write)) = (client.try_clone(), upstream.try_clone())
-    else {
-        return;
-    };
-    let forward = thread::spawn(move || {
-        let _ = io::copy(&mut client_read, &mut upstream_write);
-        let _ = upstream_write.shutdown(Shutdown::Write);
-    });
-    let (mut upstream_read, mut client_write) = (upstream, client);
-    let _ = io::copy(&mut upstream_read, &mut client_write);
-    let _ = client_write.shutdown(Shutdown::Write);
-    let _ = forward.join();
 }
