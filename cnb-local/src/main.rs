@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use clap::{CommandFactory, FromArgMatches};
 use libcnb_lite_test::oci::{self, ImageOptions, RegistryOptions, RunImage};
 use libcnb_lite_test::{
-    BuildConfig, BuildReport, BuildpackSource, DetectError, DetectResult, GroupEntry, LayerReport,
+    BuildConfig, BuildReport, BuildpackReference, DetectError, DetectResult, LayerReport,
     LayerStatus, LifecycleError, WhenLocked, launch as launch_process, run,
 };
 
@@ -48,7 +48,7 @@ fn cnb_local(args: impl IntoIterator<Item = OsString>) -> u8 {
                 .subcommand_matches("build")
                 .map(|m| build_args.group(m))
                 .unwrap_or_default();
-            build(&build_args, group)
+            build(&build_args, &group)
         }
         Command::Export(export_args) => export(&export_args),
         Command::Launch(launch_args) => launch(&launch_args),
@@ -90,14 +90,6 @@ fn when_locked(state: &StateArgs) -> WhenLocked {
         WhenLocked::Fail
     } else {
         WhenLocked::Wait
-    }
-}
-
-fn buildpack_source(dir: &Path) -> BuildpackSource {
-    if dir.join("bin").is_dir() || !dir.join("Cargo.toml").is_file() {
-        BuildpackSource::dir(dir)
-    } else {
-        BuildpackSource::crate_dir(dir)
     }
 }
 
@@ -202,7 +194,7 @@ impl ImageTarget {
     }
 }
 
-fn build(args: &BuildArgs, group: Vec<(PathBuf, bool)>) -> u8 {
+fn build(args: &BuildArgs, group: &[(PathBuf, bool)]) -> u8 {
     let when = when_locked(&args.state);
     let image = match ImageTarget::new(
         args.image.image.as_deref(),
@@ -217,23 +209,24 @@ fn build(args: &BuildArgs, group: Vec<(PathBuf, bool)>) -> u8 {
         eprintln!("ERROR: {}", error_chain(&error));
         return 1;
     }
-    let group: Vec<GroupEntry> = group
-        .into_iter()
-        .map(|(dir, optional)| {
-            let source = buildpack_source(&dir);
-            if optional {
-                source.optional()
-            } else {
-                source.into()
-            }
-        })
+    // A packaged buildpack dir, a crate dir (built with cargo) or a buildpack ID, resolved
+    // as libcnb-test's `BuildpackReference::Other` (see `BuildConfig`).
+    let reference = |dir: &Path| BuildpackReference::Other(dir.display().to_string());
+    let optional: Vec<BuildpackReference> = group
+        .iter()
+        .filter(|(_, optional)| *optional)
+        .map(|(dir, _)| reference(dir))
         .collect();
-    let mut config = BuildConfig::new(&args.app, group).when_locked(when);
-    for (name, value) in &args.env {
-        config = config.env(name, value);
-    }
+    let group: Vec<BuildpackReference> = group.iter().map(|(dir, _)| reference(dir)).collect();
+    // No builder: the default target (see `BuildConfig`'s builder rule).
+    let mut config = BuildConfig::new("cnb-local", args.app.display().to_string());
+    config
+        .buildpacks(group)
+        .optional_buildpacks(optional)
+        .envs(args.env.iter().cloned())
+        .when_locked(when);
     if let Some((major, minor)) = args.platform_api {
-        config = config.platform_api(major, minor);
+        config.platform_api(major, minor);
     }
     let state = &args.state.state;
     let terminal = Terminal::new();

@@ -256,7 +256,7 @@ fn a_build_says_once_where_the_app_copy_lives() {
     let workspace = state.path().join("build/workspace");
     assert!(
         text(&out.stdout).starts_with(&format!(
-            "App: {}, built from a copy in {} (the build's /workspace)\n===> DETECTING\n",
+            "App: {}, built from a copy in {} (the build's /workspace)\n===> ANALYZING\n===> DETECTING\n",
             app.display(),
             workspace.display()
         )),

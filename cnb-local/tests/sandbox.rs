@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use libcnb_lite_test::oci::tools_available;
-use libcnb_lite_test::{BuildConfig, BuildpackSource, Quiet, builds_at_lifecycle_paths, run};
+use libcnb_lite_test::{BuildConfig, BuildpackReference, Quiet, builds_at_lifecycle_paths, run};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -78,8 +78,10 @@ fn builds_run_at_the_lifecycle_paths_as_the_cnb_user() {
     assert!(!mountinfo.contains(&*state.path().to_string_lossy()));
 
     // Another user, from the build config.
-    let config = BuildConfig::new(fixture("app"), [BuildpackSource::dir(fixture("layers"))])
-        .user(1234, 4321);
+    let config = BuildConfig::new("heroku/builder:24", fixture("app"))
+        .buildpacks([other(fixture("layers"))])
+        .user(1234, 4321)
+        .clone();
     let other = tempfile::tempdir().unwrap();
     run(&config, other.path(), &Quiet).unwrap();
     let layers = other.path().join("build/layers");
@@ -129,6 +131,11 @@ fn the_fallback_warns_once_and_still_builds() {
     let layers = state.path().canonicalize().unwrap().join("build/layers");
     let expected = format!("CNB_LAYERS_DIR={}/fixture_env-consumer\n", layers.display());
     assert!(stdout.contains(&expected), "{expected} not in:\n{stdout}");
+}
+
+/// A buildpack dir or crate dir as libcnb-test's `BuildpackReference::Other`.
+fn other(path: impl AsRef<std::path::Path>) -> BuildpackReference {
+    BuildpackReference::Other(path.as_ref().display().to_string())
 }
 
 #[test]

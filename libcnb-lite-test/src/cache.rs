@@ -100,6 +100,8 @@ pub(crate) fn cache(
             let previous_sha = previous
                 .and_then(|bp| bp.layers.get(&report.name))
                 .and_then(|record| DiffId::parse(&record.sha));
+            // "Reusing cache layer '%s'" / "Adding cache layer '%s'": phase/cache.go, lifecycle
+            // v0.21.17, lines 102 and 120.
             let status = if previous_sha.as_ref() == Some(&diff_id) {
                 log.info(&format!("Reusing cache layer '{identifier}'"));
                 LayerStatus::Reused

@@ -260,6 +260,8 @@ fn export_launch_layer(
         let diff_id = log.step(&format!("exporting {identifier}"), || {
             trees.archive_layer(input.layers_dir, (esc, name), input.owner, blobs)
         })?;
+        // "Reusing layer '%s'" / "Adding layer '%s'": phase/exporter.go, lifecycle v0.21.17
+        // (`Exporter.addOrReuseBuildpackLayer`, lines 620 and 624).
         return Ok(if previous_sha.as_ref() == Some(&diff_id) {
             log.info(&format!("Reusing layer '{identifier}'"));
             (diff_id, LayerStatus::Reused)
@@ -298,6 +300,8 @@ fn export_app(
     let reused = input
         .previous
         .is_some_and(|image| image.app.iter().any(|app| app.sha == diff_id.as_str()));
+    // "Reused %d/%d app layer(s)" / "Added %d/%d app layer(s)": phase/exporter.go, lifecycle
+    // v0.21.17, lines 485 and 488.
     Ok(if reused {
         log.info("Reused 1/1 app layer(s)");
         (diff_id, LayerStatus::Reused)

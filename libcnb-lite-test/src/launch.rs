@@ -53,6 +53,11 @@ pub enum LaunchError {
         /// The available types.
         available: String,
     },
+    /// No process was asked for, the image has no default process, and no command was
+    /// given; the text is the lifecycle launcher's (launch/process.go, lifecycle v0.21.17,
+    /// `userProvidedProcess`).
+    #[error("when there is no default process a command is required")]
+    NoDefaultProcess,
     /// The process is restricted to other execution environments.
     #[error("process {process} is not available in execution environment {exec_env}")]
     ExecEnv {
@@ -245,6 +250,9 @@ pub(crate) fn select_process<'a>(
     exec_env: &str,
 ) -> Result<&'a Process, LaunchError> {
     let wanted = wanted.or(image.default_process.as_deref());
+    if wanted.is_none() {
+        return Err(LaunchError::NoDefaultProcess);
+    }
     let process: &Process = wanted
         .and_then(|t| image.processes.iter().find(|p| p.r#type == t))
         .ok_or_else(|| LaunchError::NoProcess {
@@ -449,4 +457,20 @@ fn run_exec_d(
     }
     let text = fs::read_to_string(fd3.path()).map_err(io_error(fd3.path()))?;
     apply_exec_d_output(program, &text, env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_default_process_and_no_request_is_the_launchers_error() {
+        let image = ImageMetadata::default();
+        let error = select_process(&image, None, "production").unwrap_err();
+        assert!(matches!(error, LaunchError::NoDefaultProcess));
+        assert_eq!(
+            error.to_string(),
+            "when there is no default process a command is required"
+        );
+    }
 }

@@ -7,7 +7,8 @@
 //! types, written from the CNB spec and the reference lifecycle. It is the independent
 //! lifecycle that libcnb-lite's tests run against; if both read these files with the same
 //! types, a mistake in them would be made twice and agree with itself, and the tests could
-//! not catch it.
+//! not catch it. It uses `libcnb-lite-data` only for the names in libcnb-test's signatures
+//! (`BuildpackId`, `LayerName`, `SbomFormat`), so a suite's `buildpack_id!` literals fit.
 #![warn(unnameable_types)]
 mod archive;
 mod build;
@@ -15,10 +16,14 @@ mod buildpack;
 mod cache;
 mod config;
 pub mod container;
+mod container_config;
+mod container_context;
 mod detect;
 mod env;
 mod export;
 mod fs;
+#[doc(hidden)]
+pub mod internals;
 mod json;
 mod launch;
 mod launch_toml;
@@ -26,6 +31,8 @@ mod layer;
 mod leftovers;
 mod lifecycle;
 mod lock;
+mod log;
+mod macros;
 pub mod oci;
 mod output;
 mod plan;
@@ -41,7 +48,9 @@ mod validate;
 pub use archive::{ArchiveError, DiffId, ExtractError};
 pub use build::BuildError;
 pub use buildpack::PrepareBuildpackError;
-pub use config::{BuildConfig, BuildpackSource, CargoProfile, ExpectedResult, GroupEntry, Target};
+pub use config::{BuildConfig, BuildpackReference, CargoProfile, PackResult, Target};
+pub use container_config::ContainerConfig;
+pub use container_context::ContainerContext;
 pub use detect::{DetectError, DetectResult, DetectRun};
 pub use env::ReadEnvDirError;
 pub use export::ExportError;
@@ -51,6 +60,7 @@ pub use launch_toml::{LaunchTomlError, Process};
 pub use layer::{LayerTomlError, LayerTypes};
 pub use lifecycle::{BuildFailure, LifecycleError, run};
 pub use lock::WhenLocked;
+pub use log::LogOutput;
 pub use output::{Observer, Output, Progress, Quiet, Stream};
 pub use report::{BuildReport, LayerReport, LayerStatus, Timings};
 pub use restore::{RestoreError, RestoredFrom, RestoredLayer};
@@ -59,6 +69,6 @@ pub use state::{
     BuildpackLayers, CacheMetadata, ImageMetadata, LayerRecord, ShaRef, StateDir, StateError,
     StoreRecord,
 };
-pub use testing::{TestContext, build, build_in};
+pub use testing::{SbomFiles, SbomType, TestContext, TestRunner};
 pub use toml_error::TomlError;
 pub use validate::UnsafeLayerError;

@@ -8,9 +8,9 @@ use std::time::Instant;
 
 use crate::archive::{DiffId, Owner};
 use crate::build::{self, BuildError};
-use crate::buildpack::{self, Buildpack, PrepareBuildpackError};
+use crate::buildpack::{self, Buildpack, Packaging, PrepareBuildpackError};
 use crate::cache::{self, CacheInput};
-use crate::config::{BuildConfig, PlatformApi};
+use crate::config::{BuildConfig, BuildpackReference, PlatformApi};
 use crate::detect::{self, DetectError, DetectRun};
 use crate::env::{Env, InvocationContext};
 use crate::export::{self, ExportError, ExportInput};
@@ -36,9 +36,17 @@ pub enum LifecycleError {
     /// The state dir cannot be used.
     #[error(transparent)]
     State(#[from] StateError),
-    /// A buildpack could not be prepared.
-    #[error(transparent)]
-    Prepare(#[from] PrepareBuildpackError),
+    /// A buildpack could not be packaged or found. The message starts as libcnb-test's
+    /// panics do: `Error packaging current crate as buildpack`, `Error packaging buildpack
+    /// '<id>'`, or `Error preparing buildpack '<reference>'` for
+    /// [`BuildpackReference::Other`].
+    #[error("{}", prepare_context(reference))]
+    Prepare {
+        /// The group member.
+        reference: BuildpackReference,
+        /// What failed.
+        source: PrepareBuildpackError,
+    },
     /// Detection failed.
     #[error(transparent)]
     Detect(#[from] DetectError),
@@ -62,6 +70,14 @@ pub enum LifecycleError {
         /// The underlying error.
         source: io::Error,
     },
+}
+
+fn prepare_context(reference: &BuildpackReference) -> String {
+    match reference {
+        BuildpackReference::CurrentCrate => "Error packaging current crate as buildpack".into(),
+        BuildpackReference::WorkspaceBuildpack(id) => format!("Error packaging buildpack '{id}'"),
+        BuildpackReference::Other(other) => format!("Error preparing buildpack '{other}'"),
+    }
 }
 
 /// A failed build: the error plus everything printed before it.
@@ -298,6 +314,18 @@ pub fn run(
     }
 }
 
+/// The exit code `pack build` ends with for `error`: the lifecycle's 20 (no group passed
+/// detection), 21 (detection errored) and 51 (a buildpack's build failed), 1 otherwise.
+#[must_use]
+pub(crate) fn exit_code(error: &LifecycleError) -> i32 {
+    match error {
+        LifecycleError::Detect(DetectError::Failed { .. }) => 20,
+        LifecycleError::Detect(DetectError::Errored { .. }) => 21,
+        LifecycleError::Build(_) => 51,
+        _ => 1,
+    }
+}
+
 /// An error and its sources, joined with `: `.
 #[must_use]
 pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
@@ -358,13 +386,34 @@ fn run_logged(
         let path = dirs.build_config.join("env").join(name);
         fs::write(&path, value).map_err(io_error(&path))?;
     }
+    let current_dir;
+    let crate_dir = if let Some(dir) = &config.crate_dir {
+        dir.as_path()
+    } else {
+        current_dir = std::env::current_dir().map_err(io_error(Path::new(".")))?;
+        current_dir.as_path()
+    };
+    let packaging = Packaging {
+        crate_dir,
+        profile: config.cargo_profile,
+        target_triple: &config.target_triple,
+        work_dir: &dirs.buildpacks,
+    };
     let mut group = Vec::new();
-    for entry in &config.buildpacks {
-        let mut prepared = log.step("preparing buildpack", || {
-            buildpack::prepare(&entry.source, &dirs.buildpacks)
-        })?;
-        prepared.optional = entry.optional;
-        group.push(prepared);
+    for reference in &config.buildpacks {
+        let prepared = log
+            .step("preparing buildpack", || {
+                buildpack::prepare(reference, &packaging)
+            })
+            .map_err(|source| LifecycleError::Prepare {
+                reference: reference.clone(),
+                source,
+            })?;
+        let optional = config.optional.contains(reference);
+        group.extend(prepared.into_iter().map(|mut buildpack| {
+            buildpack.optional |= optional;
+            buildpack
+        }));
     }
     sync_tree(&config.app_dir, &dirs.workspace).map_err(io_error(&config.app_dir))?;
     timings.prepare = started.elapsed();
@@ -376,15 +425,20 @@ fn run_logged(
     }
     sandbox.give(&dirs.workspace)?;
     let base_env = Env::from_current_process();
+    let target = config.builder_target();
     let context = InvocationContext {
         platform_dir: &dirs.platform,
         build_config_dir: &dirs.build_config,
         tmp_dir: &dirs.tmp,
-        target: &config.target,
+        target: &target,
         exec_env: &config.exec_env,
         sandbox: &sandbox,
     };
 
+    // The phase headers are the lifecycle's creator's (cmd/lifecycle/creator.go, v0.21.17:
+    // `cmd.DefaultLogger.Phase("ANALYZING")` …, printed as "===> %s" by
+    // log/default_logger.go). Analysis is reading the previous image and cache above.
+    log.info("===> ANALYZING");
     log.info("===> DETECTING");
     let phase = Instant::now();
     let exec_env_filter = config.platform_api
@@ -483,6 +537,11 @@ fn run_logged(
             return Err(error.into());
         }
     };
+    // The exporter's words (phase/exporter.go, lifecycle v0.21.17, `Exporter.entrypoint`).
+    match &outcome.launch.default_process {
+        Some(process_type) => log.info(&format!("Setting default process type '{process_type}'")),
+        None => log.info("no default process type"),
+    }
     timings.export = phase.elapsed();
 
     // The cache is staged next to the image and both are committed together below; a

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use libcnb_lite_test::oci::{ImageError, ImageOptions, write_image};
 use libcnb_lite_test::{
-    BuildConfig, BuildpackSource, LifecycleError, Quiet, StateDir, StateError, WhenLocked,
+    BuildConfig, BuildpackReference, LifecycleError, Quiet, StateDir, StateError, WhenLocked,
     assert_contains, run,
 };
 
@@ -23,7 +23,10 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn poison(case: &str) -> BuildConfig {
-    BuildConfig::new(fixture("app"), [BuildpackSource::dir(fixture("poison"))]).env("POISON", case)
+    BuildConfig::new("heroku/builder:24", fixture("app"))
+        .buildpacks([other(fixture("poison"))])
+        .env("POISON", case)
+        .clone()
 }
 
 /// Every file under `dir`, with its contents, for comparing two state dirs.
@@ -67,7 +70,9 @@ fn each_poisoned_layer_fails_its_own_build_and_the_next_build_succeeds() {
             snapshot(&state.join("cache")),
         );
 
-        let config = poison(case).env("OUTSIDE", outside.path().to_str().unwrap());
+        let config = poison(case)
+            .env("OUTSIDE", outside.path().to_str().unwrap())
+            .clone();
         let failure = run(&config, &state, &Quiet).unwrap_err();
         assert!(
             matches!(*failure.error, LifecycleError::Export(_)),
@@ -123,7 +128,7 @@ fn a_ten_megabyte_toml_line_is_quoted_briefly() {
 fn a_locked_state_dir_fails_at_once_when_asked_to() {
     let dir = tempfile::tempdir().unwrap();
     let held = StateDir::open(dir.path()).unwrap();
-    let config = poison("").when_locked(WhenLocked::Fail);
+    let config = poison("").when_locked(WhenLocked::Fail).clone();
     let failure = run(&config, dir.path(), &Quiet).unwrap_err();
     assert!(
         matches!(
@@ -141,14 +146,20 @@ fn a_locked_state_dir_fails_at_once_when_asked_to() {
 #[test]
 fn two_builds_on_one_state_dir_commit_one_consistent_image() {
     let dir = tempfile::tempdir().unwrap();
-    let layers = || BuildConfig::new(fixture("app"), [BuildpackSource::dir(fixture("layers"))]);
     std::thread::scope(|scope| {
         let builds: Vec<_> = ["one", "two"]
             .into_iter()
             .map(|value| {
-                let config = layers().env("LAYER_DATA", value).env("STORE", value);
                 let state = dir.path();
-                scope.spawn(move || run(&config, state, &Quiet))
+                // A `BuildConfig` is not `Send` (as libcnb-test's): each thread makes its own.
+                scope.spawn(move || {
+                    let config = BuildConfig::new("heroku/builder:24", fixture("app"))
+                        .buildpacks([other(fixture("layers"))])
+                        .env("LAYER_DATA", value)
+                        .env("STORE", value)
+                        .clone();
+                    run(&config, state, &Quiet)
+                })
             })
             .collect();
         for build in builds {
@@ -163,7 +174,10 @@ fn two_builds_on_one_state_dir_commit_one_consistent_image() {
         .unwrap()
         .to_owned();
     drop(state);
-    let report = run(&layers(), dir.path(), &Quiet).unwrap();
+    let layers = BuildConfig::new("heroku/builder:24", fixture("app"))
+        .buildpacks([other(fixture("layers"))])
+        .clone();
+    let report = run(&layers, dir.path(), &Quiet).unwrap();
     assert_contains!(
         report.output.stdout,
         format!("restored-dir bcl: bcl-{store}")
@@ -216,4 +230,9 @@ fn an_export_into_a_locked_dir_fails_at_once_when_asked_to() {
     );
     drop(held);
     write_image(&state, &dir.path().join("image"), &options).unwrap();
+}
+
+/// A buildpack dir or crate dir as libcnb-test's `BuildpackReference::Other`.
+fn other(path: impl AsRef<std::path::Path>) -> BuildpackReference {
+    BuildpackReference::Other(path.as_ref().display().to_string())
 }

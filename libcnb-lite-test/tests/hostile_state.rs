@@ -10,8 +10,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use libcnb_lite_test::{
-    BuildConfig, BuildpackSource, ExpectedResult, LifecycleError, RestoreError, assert_contains,
-    build,
+    BuildConfig, BuildpackReference, LifecycleError, PackResult, RestoreError, TestRunner,
+    assert_contains,
 };
 use sha2::{Digest, Sha256};
 use tar::{EntryType, Header};
@@ -23,7 +23,9 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn config() -> BuildConfig {
-    BuildConfig::new(fixture("app"), [BuildpackSource::dir(fixture("layers"))])
+    BuildConfig::new("heroku/builder:24", fixture("app"))
+        .buildpacks([other(fixture("layers"))])
+        .clone()
 }
 
 /// A tar whose single entry has a raw, unchecked name.
@@ -82,19 +84,19 @@ fn escaping_cache_entries_are_refused() {
         ),
     ];
     for (name, kind, reason) in cases {
-        build(config(), |ctx| {
+        TestRunner::default().build(config(), |ctx| {
             plant(ctx.state_dir(), &hostile_tar(&name, kind));
-            ctx.rebuild(config().expected_result(ExpectedResult::Failure), |ctx| {
+            ctx.rebuild(config().expected_pack_result(PackResult::Failure), |ctx| {
                 assert!(
                     matches!(
-                        ctx.error,
+                        ctx.error(),
                         Some(LifecycleError::Restore(RestoreError::Hostile { .. }))
                     ),
                     "{name}: {:?}",
-                    ctx.error
+                    ctx.error()
                 );
-                assert_contains!(ctx.stderr, "refusing to restore fixture/layers:bc");
-                assert_contains!(ctx.stderr, reason);
+                assert_contains!(ctx.pack_stderr, "refusing to restore fixture/layers:bc");
+                assert_contains!(ctx.pack_stderr, reason);
                 assert!(!ctx.state_dir().join("escape").exists());
                 assert!(!ctx.state_dir().parent().unwrap().join("escape").exists());
                 assert!(!absolute.exists());
@@ -106,7 +108,7 @@ fn escaping_cache_entries_are_refused() {
 #[test]
 fn a_symlink_planted_in_a_layer_cannot_redirect_later_entries() {
     let outside = tempfile::tempdir().unwrap();
-    build(config(), |ctx| {
+    TestRunner::default().build(config(), |ctx| {
         let mut builder = tar::Builder::new(Vec::new());
         let mut header = Header::new_gnu();
         header.set_entry_type(EntryType::Symlink);
@@ -122,8 +124,8 @@ fn a_symlink_planted_in_a_layer_cannot_redirect_later_entries() {
             .append_data(&mut header, "fixture_layers/bc/link/planted", &b"evil"[..])
             .unwrap();
         plant(ctx.state_dir(), &builder.into_inner().unwrap());
-        ctx.rebuild(config().expected_result(ExpectedResult::Failure), |ctx| {
-            assert_contains!(ctx.stderr, "written through a symlink");
+        ctx.rebuild(config().expected_pack_result(PackResult::Failure), |ctx| {
+            assert_contains!(ctx.pack_stderr, "written through a symlink");
             assert!(!outside.path().join("planted").exists());
         });
     });
@@ -131,7 +133,7 @@ fn a_symlink_planted_in_a_layer_cannot_redirect_later_entries() {
 
 #[test]
 fn path_traversal_in_state_metadata_is_refused() {
-    build(config(), |ctx| {
+    TestRunner::default().build(config(), |ctx| {
         let path = ctx
             .state_dir()
             .join("cache/committed/io.buildpacks.lifecycle.cache.metadata");
@@ -140,9 +142,14 @@ fn path_traversal_in_state_metadata_is_refused() {
         let layer = json["buildpacks"][0]["layers"]["bc"].clone();
         json["buildpacks"][0]["layers"]["../../../escape"] = layer;
         fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
-        ctx.rebuild(config().expected_result(ExpectedResult::Failure), |ctx| {
-            assert_contains!(ctx.stderr, "corrupt state dir");
-            assert_contains!(ctx.stderr, "names an invalid layer");
+        ctx.rebuild(config().expected_pack_result(PackResult::Failure), |ctx| {
+            assert_contains!(ctx.pack_stderr, "corrupt state dir");
+            assert_contains!(ctx.pack_stderr, "names an invalid layer");
         });
     });
+}
+
+/// A buildpack dir or crate dir as libcnb-test's `BuildpackReference::Other`.
+fn other(path: impl AsRef<std::path::Path>) -> BuildpackReference {
+    BuildpackReference::Other(path.as_ref().display().to_string())
 }

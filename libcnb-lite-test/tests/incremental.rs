@@ -13,7 +13,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use libcnb_lite_test::{
-    BuildConfig, BuildpackSource, LayerStatus, StateDir, TestContext, assert_contains, build,
+    BuildConfig, BuildpackReference, LayerStatus, StateDir, TestContext, TestRunner,
+    assert_contains,
 };
 use sha2::{Digest, Sha256};
 
@@ -26,11 +27,10 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn config(version: &str) -> BuildConfig {
-    BuildConfig::new(
-        fixture("app"),
-        [BuildpackSource::dir(fixture("incremental"))],
-    )
-    .env("VERSION", version)
+    BuildConfig::new("heroku/builder:24", fixture("app"))
+        .buildpacks([other(fixture("incremental"))])
+        .env("VERSION", version)
+        .clone()
 }
 
 fn inode(path: &Path) -> u64 {
@@ -74,7 +74,7 @@ fn assert_blobs_hash_to_their_names(state: &Path) {
 
 #[test]
 fn a_bump_restores_and_exports_only_what_changed_with_a_full_exports_digests() {
-    build(config("1"), |first| {
+    TestRunner::default().build(config("1"), |first| {
         let stable = first.layer_dir(ID, "stable").join("data.txt");
         let tools = first.layer_dir(ID, "tools").join("ro/file");
         let (stable_inode, tools_inode) = (inode(&stable), inode(&tools));
@@ -82,11 +82,11 @@ fn a_bump_restores_and_exports_only_what_changed_with_a_full_exports_digests() {
 
         first.rebuild(config("2"), |second| {
             // What the buildpack saw is what the cache holds.
-            assert_contains!(second.stdout, "restored stable: stable-data");
-            assert_contains!(second.stdout, "restored tools: tools-data");
-            assert_contains!(second.stdout, "restored bumped: bumped-1");
+            assert_contains!(second.pack_stdout, "restored stable: stable-data");
+            assert_contains!(second.pack_stdout, "restored tools: tools-data");
+            assert_contains!(second.pack_stdout, "restored bumped: bumped-1");
             assert_contains!(
-                second.stdout,
+                second.pack_stdout,
                 "Restoring data for \"fixture/incremental:stable\" from cache"
             );
             // Kept, not extracted again: the same files.
@@ -114,7 +114,7 @@ fn a_bump_restores_and_exports_only_what_changed_with_a_full_exports_digests() {
 
             // A full export (a fresh state dir) of the same build gives the same digests.
             let incremental = digests(&second);
-            build(config("2"), |full| {
+            TestRunner::default().build(config("2"), |full| {
                 assert_eq!(digests(&full), incremental);
             });
             let image = StateDir::open(second.state_dir())
@@ -130,7 +130,7 @@ fn a_bump_restores_and_exports_only_what_changed_with_a_full_exports_digests() {
 
 #[test]
 fn a_tree_changed_after_the_build_is_restored_from_the_cache() {
-    build(config("1"), |first| {
+    TestRunner::default().build(config("1"), |first| {
         let data = first.layer_dir(ID, "stable").join("data.txt");
         let before = inode(&data);
         // Same size, written right after the build: only the stat snapshot can tell.
@@ -138,7 +138,7 @@ fn a_tree_changed_after_the_build_is_restored_from_the_cache() {
         fs::create_dir_all(first.layer_dir(ID, "tools").join("extra")).unwrap();
 
         first.rebuild(config("1"), |second| {
-            assert_contains!(second.stdout, "restored stable: stable-data");
+            assert_contains!(second.pack_stdout, "restored stable: stable-data");
             assert_ne!(inode(&data), before, "extracted again");
             assert!(!second.layer_dir(ID, "tools").join("extra").exists());
             assert_eq!(
@@ -152,7 +152,7 @@ fn a_tree_changed_after_the_build_is_restored_from_the_cache() {
 
 #[test]
 fn a_changed_cache_blob_is_not_trusted() {
-    build(config("1"), |first| {
+    TestRunner::default().build(config("1"), |first| {
         let digest = first.layer(ID, "tools").diff_id.clone().unwrap();
         let blob = first
             .state_dir()
@@ -166,10 +166,15 @@ fn a_changed_cache_blob_is_not_trusted() {
 
         first.rebuild(config("1"), |second| {
             assert_contains!(
-                second.stderr,
+                second.pack_stderr,
                 "Skipping restore for layer fixture/incremental:tools"
             );
-            assert!(!second.stdout.contains("restored tools:"));
+            assert!(!second.pack_stdout.contains("restored tools:"));
         });
     });
+}
+
+/// A buildpack dir or crate dir as libcnb-test's `BuildpackReference::Other`.
+fn other(path: impl AsRef<std::path::Path>) -> BuildpackReference {
+    BuildpackReference::Other(path.as_ref().display().to_string())
 }

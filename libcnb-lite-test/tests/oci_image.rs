@@ -18,7 +18,7 @@ use libcnb_lite_test::oci::{
     ImageError, ImageOptions, RunImage, WrittenImage, run_with_runc, tools_available,
     write_busybox_image, write_image, write_rootfs_image,
 };
-use libcnb_lite_test::{BuildConfig, BuildpackSource, Quiet, assert_contains, run};
+use libcnb_lite_test::{BuildConfig, BuildpackReference, Quiet, assert_contains, run};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -27,9 +27,11 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn config(one: &str, two: &str) -> BuildConfig {
-    BuildConfig::new(fixture("app"), [BuildpackSource::dir(fixture("image"))])
+    BuildConfig::new("heroku/builder:24", fixture("app"))
+        .buildpacks([other(fixture("image"))])
         .env("ONE", one)
         .env("TWO", two)
+        .clone()
 }
 
 fn build_image(state: &Path, config: &BuildConfig, output: &Path) -> WrittenImage {
@@ -519,7 +521,7 @@ impl Drop for Tmpfs {
 fn a_full_disk_fails_naming_the_file_and_leaves_no_image() {
     let work = tempfile::tempdir().unwrap();
     let state = work.path().join("state");
-    run(&config("1", "2").env("BIG_KB", "1024"), &state, &Quiet).unwrap();
+    run(config("1", "2").env("BIG_KB", "1024"), &state, &Quiet).unwrap();
     let Some(disk) = Tmpfs::mount(&work.path().join("disk"), "256k") else {
         eprintln!(
             "skipped a_full_disk_fails_naming_the_file_and_leaves_no_image: cannot mount a tmpfs (needs root); a_failed_write_leaves_nothing_that_looks_like_an_image covers the clean-up"
@@ -552,4 +554,9 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// A buildpack dir or crate dir as libcnb-test's `BuildpackReference::Other`.
+fn other(path: impl AsRef<std::path::Path>) -> BuildpackReference {
+    BuildpackReference::Other(path.as_ref().display().to_string())
 }

@@ -6,8 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use libcnb_lite_test::{
-    BuildConfig, BuildpackSource, DetectError, DetectResult, ExpectedResult, LifecycleError,
-    assert_contains, assert_empty, assert_not_contains, build, builds_at_lifecycle_paths,
+    BuildConfig, BuildpackReference, DetectError, DetectResult, LifecycleError, PackResult,
+    TestRunner, assert_contains, assert_empty, assert_not_contains, builds_at_lifecycle_paths,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -17,23 +17,22 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn provider_and_consumer() -> BuildConfig {
-    BuildConfig::new(
-        fixture("app"),
-        [
-            BuildpackSource::dir(fixture("env-provider")),
-            BuildpackSource::dir(fixture("env-consumer")),
-        ],
-    )
+    BuildConfig::new("heroku/builder:24", fixture("app"))
+        .buildpacks([
+            other(fixture("env-provider")),
+            other(fixture("env-consumer")),
+        ])
+        .clone()
 }
 
 #[test]
 fn env_from_earlier_build_layers_reaches_later_buildpacks_in_lifecycle_order() {
-    build(
+    TestRunner::default().build(
         provider_and_consumer()
             .env("BP_USER", "me")
             .env("USER_VALUE", "from-platform"),
         |ctx| {
-            let out = &ctx.stdout;
+            let out = &ctx.pack_stdout;
             // A buildpack never sees its own layers through env.
             assert_contains!(out, "provider sees GREETING=unset");
             // env/ and env.build/ of build=true layers; env.launch/ and launch-only layers are not applied.
@@ -65,8 +64,8 @@ fn env_from_earlier_build_layers_reaches_later_buildpacks_in_lifecycle_order() {
 
 #[test]
 fn build_gets_lifecycle_arguments_and_cnb_variables_only() {
-    build(provider_and_consumer(), |ctx| {
-        let out = &ctx.stdout;
+    TestRunner::default().build(provider_and_consumer(), |ctx| {
+        let out = &ctx.pack_stdout;
         // In the sandbox, the lifecycle's paths; without it, the state dir's.
         let sandboxed = builds_at_lifecycle_paths();
         let consumer = if sandboxed {
@@ -100,16 +99,16 @@ fn build_gets_lifecycle_arguments_and_cnb_variables_only() {
         };
         assert_contains!(out, format!("cwd={}\n", workspace.display()));
         // stderr is captured separately.
-        assert_contains!(ctx.stderr, "stderr line");
-        assert_not_contains!(ctx.stdout, "stderr line");
+        assert_contains!(ctx.pack_stderr, "stderr line");
+        assert_not_contains!(ctx.pack_stdout, "stderr line");
     });
 }
 
 #[test]
 fn the_provider_receives_the_requirement_and_may_leave_it_unmet() {
-    build(provider_and_consumer(), |ctx| {
+    TestRunner::default().build(provider_and_consumer(), |ctx| {
         assert_contains!(
-            ctx.stdout,
+            ctx.pack_stdout,
             "provider plan:\n[[entries]]\nname = \"tools\"\n\n[entries.metadata]\nversion = 3\n"
         );
         let report = ctx.report();
@@ -119,13 +118,13 @@ fn the_provider_receives_the_requirement_and_may_leave_it_unmet() {
 
 #[test]
 fn an_unmet_entry_outside_the_plan_fails_the_build() {
-    build(
+    TestRunner::default().build(
         provider_and_consumer()
             .env("UNMET_BOGUS", "1")
-            .expected_result(ExpectedResult::Failure),
+            .expected_pack_result(PackResult::Failure),
         |ctx| {
             assert_contains!(
-                ctx.stderr,
+                ctx.pack_stderr,
                 "unmet plan entry \"bogus\" is not in the buildpack plan"
             );
         },
@@ -134,8 +133,8 @@ fn an_unmet_entry_outside_the_plan_fails_the_build() {
 
 #[test]
 fn the_app_dir_is_copied_not_modified() {
-    build(provider_and_consumer(), |ctx| {
-        assert_contains!(ctx.stdout, "app file: hello from the app");
+    TestRunner::default().build(provider_and_consumer(), |ctx| {
+        assert_contains!(ctx.pack_stdout, "app file: hello from the app");
         assert_eq!(
             fs::read_to_string(fixture("app/app.txt")).unwrap(),
             "hello from the app\n"
@@ -150,54 +149,58 @@ fn the_app_dir_is_copied_not_modified() {
 #[test]
 fn detect_fail_is_distinguished_from_detect_error() {
     let config = |bp: &str| {
-        BuildConfig::new(fixture("app"), [BuildpackSource::dir(fixture(bp))])
-            .expected_result(ExpectedResult::Failure)
+        BuildConfig::new("heroku/builder:24", fixture("app"))
+            .buildpacks([other(fixture(bp))])
+            .expected_pack_result(PackResult::Failure)
+            .clone()
     };
-    build(config("detect-fail"), |ctx| {
-        let Some(LifecycleError::Detect(DetectError::Failed { runs })) = &ctx.error else {
-            panic!("expected a detect failure, got {:?}", ctx.error);
+    TestRunner::default().build(config("detect-fail"), |ctx| {
+        let Some(LifecycleError::Detect(DetectError::Failed { runs })) = ctx.error() else {
+            panic!("expected a detect failure, got {:?}", ctx.error());
         };
         assert_eq!(runs[0].result, DetectResult::Fail);
         // When detection fails as a whole, every buildpack's output is shown.
-        assert_contains!(ctx.stdout, "no Gemfile here");
-        assert_contains!(ctx.stdout, "ERROR: No buildpack groups passed detection.");
+        assert_contains!(ctx.pack_stdout, "no Gemfile here");
+        assert_contains!(
+            ctx.pack_stdout,
+            "ERROR: No buildpack groups passed detection."
+        );
         // Reported once, by the lifecycle log.
-        assert_empty!(ctx.stderr);
+        assert_empty!(ctx.pack_stderr);
     });
-    build(config("detect-error"), |ctx| {
-        let Some(LifecycleError::Detect(DetectError::Errored { runs })) = &ctx.error else {
-            panic!("expected a detect error, got {:?}", ctx.error);
+    TestRunner::default().build(config("detect-error"), |ctx| {
+        let Some(LifecycleError::Detect(DetectError::Errored { runs })) = ctx.error() else {
+            panic!("expected a detect error, got {:?}", ctx.error());
         };
         assert_eq!(runs[0].result, DetectResult::Error(Some(7)));
-        assert_contains!(ctx.stdout, "detect crashed");
-        assert_contains!(ctx.stdout, "err (7): fixture/detect-error@1.0.0\n");
-        assert_not_contains!(ctx.stderr, "detection");
+        assert_contains!(ctx.pack_stdout, "detect crashed");
+        assert_contains!(ctx.pack_stdout, "err (7): fixture/detect-error@1.0.0\n");
+        assert_not_contains!(ctx.pack_stderr, "detection");
     });
 }
 
 #[test]
 fn an_optional_buildpack_may_fail_detection() {
-    let config = BuildConfig::new(
-        fixture("app"),
-        [
-            BuildpackSource::dir(fixture("detect-fail")).optional(),
-            BuildpackSource::dir(fixture("layers")).into(),
-        ],
-    );
-    build(config, |ctx| {
+    let mut config = BuildConfig::new("heroku/builder:24", fixture("app"));
+    config
+        .buildpacks([other(fixture("detect-fail")), other(fixture("layers"))])
+        .optional_buildpacks([other(fixture("detect-fail"))]);
+    TestRunner::default().build(config, |ctx| {
         assert_eq!(
             ctx.report().group,
             [("fixture/layers".to_owned(), "1.0.0".to_owned())]
         );
-        assert_contains!(ctx.stdout, "1 of 2 buildpacks participating");
-        assert_not_contains!(ctx.stdout, "no Gemfile here");
+        assert_contains!(ctx.pack_stdout, "1 of 2 buildpacks participating");
+        assert_not_contains!(ctx.pack_stdout, "no Gemfile here");
     });
 }
 
 #[test]
 fn a_failing_build_stops_the_group_and_exports_and_caches_nothing() {
-    let good = BuildConfig::new(fixture("app"), [BuildpackSource::dir(fixture("layers"))]);
-    build(good.clone(), |ctx| {
+    let good = BuildConfig::new("heroku/builder:24", fixture("app"))
+        .buildpacks([other(fixture("layers"))])
+        .clone();
+    TestRunner::default().build(good.clone(), |ctx| {
         let image = fs::read(ctx.state_dir().join("image/metadata.json")).unwrap();
         let cache_meta = ctx
             .state_dir()
@@ -205,45 +208,44 @@ fn a_failing_build_stops_the_group_and_exports_and_caches_nothing() {
         let cache = fs::read(&cache_meta).unwrap();
         let failing = good
             .clone()
-            .buildpacks([
-                BuildpackSource::dir(fixture("build-fail")),
-                BuildpackSource::dir(fixture("layers")),
-            ])
-            .expected_result(ExpectedResult::Failure);
+            .buildpacks([other(fixture("build-fail")), other(fixture("layers"))])
+            .expected_pack_result(PackResult::Failure)
+            .clone();
         ctx.rebuild(failing, |ctx| {
-            assert!(matches!(ctx.error, Some(LifecycleError::Build(_))));
-            assert_contains!(ctx.stderr, "compilation failed");
+            assert!(matches!(ctx.error(), Some(LifecycleError::Build(_))));
+            assert_contains!(ctx.pack_stderr, "compilation failed");
             assert_contains!(
-                ctx.stderr,
+                ctx.pack_stderr,
                 "buildpack fixture/build-fail@1.0.0 failed to build (exit code 3)"
             );
-            assert_not_contains!(ctx.stdout, "fixture/layers build done");
-            assert_not_contains!(ctx.stdout, "===> EXPORTING");
+            assert_not_contains!(ctx.pack_stdout, "fixture/layers build done");
+            assert_not_contains!(ctx.pack_stdout, "===> EXPORTING");
             assert_eq!(
                 fs::read(ctx.state_dir().join("image/metadata.json")).unwrap(),
                 image
             );
             assert_eq!(fs::read(&cache_meta).unwrap(), cache);
-        });
-        // The state is intact: the next good build reuses everything.
-        ctx.rebuild(good, |ctx| {
-            assert_contains!(ctx.stdout, "Reusing layer 'fixture/layers:bcl'");
+            // The state is intact: the next good build reuses everything.
+            ctx.rebuild(good, |ctx| {
+                assert_contains!(ctx.pack_stdout, "Reusing layer 'fixture/layers:bcl'");
+            });
         });
     });
 }
 
 #[test]
+#[should_panic(expected = "App dir is not a valid directory: ")]
 fn a_missing_app_dir_is_reported() {
-    let config = BuildConfig::new(
-        fixture("no-such-app"),
-        [BuildpackSource::dir(fixture("layers"))],
-    )
-    .expected_result(ExpectedResult::Failure);
-    build(config, |ctx| {
-        assert!(matches!(
-            ctx.error,
-            Some(LifecycleError::MissingAppDir { .. })
-        ));
-        assert_contains!(ctx.stderr, "does not exist or is not a directory");
-    });
+    // As with libcnb-test, a missing app dir is a panic before any build; the lifecycle's
+    // own `MissingAppDir` is tested through cnb-local (tests/cli.rs).
+    let config = BuildConfig::new("heroku/builder:24", fixture("no-such-app"))
+        .buildpacks([other(fixture("layers"))])
+        .expected_pack_result(PackResult::Failure)
+        .clone();
+    TestRunner::default().build(config, |_| {});
+}
+
+/// A buildpack dir or crate dir as libcnb-test's `BuildpackReference::Other`.
+fn other(path: impl AsRef<std::path::Path>) -> BuildpackReference {
+    BuildpackReference::Other(path.as_ref().display().to_string())
 }

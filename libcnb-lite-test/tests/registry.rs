@@ -17,7 +17,7 @@ use std::time::Duration;
 use libcnb_lite_test::oci::{
     ImageOptions, PublishedImage, RegistryOptions, publish, tools_available,
 };
-use libcnb_lite_test::{BuildConfig, BuildpackSource, TestContext, build};
+use libcnb_lite_test::{BuildConfig, BuildpackReference, TestContext, TestRunner};
 
 const ID: &str = "fixture/incremental";
 
@@ -28,11 +28,10 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn config(version: &str) -> BuildConfig {
-    BuildConfig::new(
-        fixture("app"),
-        [BuildpackSource::dir(fixture("incremental"))],
-    )
-    .env("VERSION", version)
+    BuildConfig::new("heroku/builder:24", fixture("app"))
+        .buildpacks([other(fixture("incremental"))])
+        .env("VERSION", version)
+        .clone()
 }
 
 /// `docker-registry serve` on a free port of 127.0.0.1, killed when dropped.
@@ -147,7 +146,7 @@ fn a_push_after_a_one_layer_bump_uploads_that_layer_the_config_and_the_manifest(
         return;
     }
     let registry = Registry::start();
-    build(config("1"), |first| {
+    TestRunner::default().build(config("1"), |first| {
         let pushed = registry.publish(&first);
         let before = registry.blobs();
         let mut expected: BTreeSet<String> =
@@ -182,4 +181,9 @@ fn a_push_after_a_one_layer_bump_uploads_that_layer_the_config_and_the_manifest(
             assert_eq!(manifests, 2);
         });
     });
+}
+
+/// A buildpack dir or crate dir as libcnb-test's `BuildpackReference::Other`.
+fn other(path: impl AsRef<std::path::Path>) -> BuildpackReference {
+    BuildpackReference::Other(path.as_ref().display().to_string())
 }

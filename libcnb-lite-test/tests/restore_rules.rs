@@ -13,8 +13,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use libcnb_lite_test::{
-    BuildConfig, BuildpackSource, LayerStatus, RestoredFrom, assert_contains, assert_not_contains,
-    build, build_in,
+    BuildConfig, BuildpackReference, LayerStatus, RestoredFrom, TestRunner, assert_contains,
+    assert_not_contains,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -24,16 +24,18 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn config() -> BuildConfig {
-    BuildConfig::new(fixture("app"), [BuildpackSource::dir(fixture("layers"))])
+    BuildConfig::new("heroku/builder:24", fixture("app"))
+        .buildpacks([other(fixture("layers"))])
+        .clone()
 }
 
 const ID: &str = "fixture/layers";
 
 #[test]
 fn second_build_restores_by_the_eight_row_table() {
-    build(config(), |ctx| {
-        assert_contains!(ctx.stdout, "Layer cache not found");
-        assert_contains!(ctx.stdout, "no-store");
+    TestRunner::default().build(config(), |ctx| {
+        assert_contains!(ctx.pack_stdout, "Layer cache not found");
+        assert_contains!(ctx.pack_stdout, "no-store");
         for name in ["bcl", "bl", "cl", "l"] {
             assert_eq!(
                 ctx.layer(ID, name).exported,
@@ -63,7 +65,7 @@ fn second_build_restores_by_the_eight_row_table() {
         );
 
         ctx.rebuild(config(), |ctx| {
-            let out = &ctx.stdout;
+            let out = &ctx.pack_stdout;
             // build=T cache=T launch=T: metadata from the image (the cache has it), contents from the cache.
             assert_contains!(
                 out,
@@ -144,16 +146,16 @@ fn second_build_restores_by_the_eight_row_table() {
             }
             assert_eq!(report.app.1, LayerStatus::Reused);
 
-            third_build_with_new_contents(&ctx);
+            third_build_with_new_contents(ctx);
         });
     });
 }
 
-fn third_build_with_new_contents(ctx: &libcnb_lite_test::TestContext<'_>) {
+fn third_build_with_new_contents(ctx: libcnb_lite_test::TestContext<'_>) {
     // Third build with new contents: everything is added again, and the cache holds
     // only this build's layers.
     ctx.rebuild(config().env("LAYER_DATA", "v2"), |ctx| {
-        assert_contains!(ctx.stdout, "restored-dir bcl: bcl-v1");
+        assert_contains!(ctx.pack_stdout, "restored-dir bcl: bcl-v1");
         for name in ["bcl", "bl", "cl", "l"] {
             assert_eq!(
                 ctx.layer(ID, name).exported,
@@ -184,20 +186,20 @@ fn third_build_with_new_contents(ctx: &libcnb_lite_test::TestContext<'_>) {
 
 #[test]
 fn launch_only_layer_without_dir_reuses_the_previous_image_layer() {
-    build(config(), |ctx| {
+    TestRunner::default().build(config(), |ctx| {
         let first = ctx.layer(ID, "l").diff_id.clone().unwrap();
         ctx.rebuild(
             config()
                 .env("LAUNCH_ONLY_WITHOUT_DIR", "1")
                 .env("LAYER_DATA", "v2"),
             |ctx| {
-                assert_contains!(ctx.stdout, "Reusing layer 'fixture/layers:l'");
+                assert_contains!(ctx.pack_stdout, "Reusing layer 'fixture/layers:l'");
                 let layer = ctx.layer(ID, "l");
                 assert_eq!(layer.exported, Some(LayerStatus::Reused));
                 assert_eq!(layer.diff_id.as_ref(), Some(&first));
                 // The reused layer is still in the image: a third build restores its metadata.
                 ctx.rebuild(config(), |ctx| {
-                    assert_contains!(ctx.stdout, "restored-toml l: [metadata]");
+                    assert_contains!(ctx.pack_stdout, "restored-toml l: [metadata]");
                 });
             },
         );
@@ -206,13 +208,13 @@ fn launch_only_layer_without_dir_reuses_the_previous_image_layer() {
 
 #[test]
 fn launch_only_layer_without_dir_and_without_previous_image_fails_export() {
-    build(
+    TestRunner::default().build(
         config()
             .env("LAUNCH_ONLY_WITHOUT_DIR", "1")
-            .expected_result(libcnb_lite_test::ExpectedResult::Failure),
+            .expected_pack_result(libcnb_lite_test::PackResult::Failure),
         |ctx| {
             assert_contains!(
-                ctx.stderr,
+                ctx.pack_stderr,
                 "cannot reuse 'fixture/layers:l', previous image has no metadata for layer 'fixture/layers:l'"
             );
         },
@@ -221,15 +223,15 @@ fn launch_only_layer_without_dir_and_without_previous_image_fails_export() {
 
 #[test]
 fn launch_cache_layers_need_the_cache() {
-    build(config(), |ctx| {
+    TestRunner::default().build(config(), |ctx| {
         fs::remove_dir_all(ctx.state_dir().join("cache")).unwrap();
         ctx.rebuild(config(), |ctx| {
-            assert_contains!(ctx.stdout, "Layer cache not found");
+            assert_contains!(ctx.pack_stdout, "Layer cache not found");
             // In the image but not in the cache: not restored.
-            assert_contains!(ctx.stdout, "no-toml bcl");
-            assert_contains!(ctx.stdout, "no-toml cl");
+            assert_contains!(ctx.pack_stdout, "no-toml bcl");
+            assert_contains!(ctx.pack_stdout, "no-toml cl");
             // Launch-only metadata still comes from the image.
-            assert_contains!(ctx.stdout, "restored-toml l: ");
+            assert_contains!(ctx.pack_stdout, "restored-toml l: ");
         });
     });
 }
@@ -237,24 +239,30 @@ fn launch_cache_layers_need_the_cache() {
 #[test]
 fn cache_fallback_for_launch_cache_layers_depends_on_the_platform_api() {
     let state = tempfile::tempdir().unwrap();
-    build_in(state.path(), config(), |_| {});
+    TestRunner::default()
+        .state_dir(state.path())
+        .build(config(), |_| {});
     let image = state.path().join("image");
     fs::remove_dir_all(&image).unwrap();
     // Platform API 0.13: a launch+cache layer missing from the image is not restored.
-    build_in(state.path(), config().platform_api(0, 13), |ctx| {
-        assert_contains!(ctx.stdout, "no-toml cl");
-        assert_contains!(ctx.stdout, "restored-dir c: c-v1");
-    });
+    TestRunner::default()
+        .state_dir(state.path())
+        .build(config().platform_api(0, 13), |ctx| {
+            assert_contains!(ctx.pack_stdout, "no-toml cl");
+            assert_contains!(ctx.pack_stdout, "restored-dir c: c-v1");
+        });
     fs::remove_dir_all(&image).unwrap();
     // Platform API 0.14+: metadata and contents come from the cache.
-    build_in(state.path(), config().platform_api(0, 14), |ctx| {
-        assert_contains!(
-            ctx.stdout,
-            "Restoring metadata for \"fixture/layers:cl\" from cache"
-        );
-        assert_contains!(ctx.stdout, "restored-dir cl: cl-v1");
-        assert_contains!(ctx.stdout, "no-store");
-    });
+    TestRunner::default()
+        .state_dir(state.path())
+        .build(config().platform_api(0, 14), |ctx| {
+            assert_contains!(
+                ctx.pack_stdout,
+                "Restoring metadata for \"fixture/layers:cl\" from cache"
+            );
+            assert_contains!(ctx.pack_stdout, "restored-dir cl: cl-v1");
+            assert_contains!(ctx.pack_stdout, "no-store");
+        });
 }
 
 fn rewrite_cache_metadata(state: &Path, f: impl FnOnce(&mut serde_json::Value)) {
@@ -266,23 +274,26 @@ fn rewrite_cache_metadata(state: &Path, f: impl FnOnce(&mut serde_json::Value)) 
 
 #[test]
 fn image_and_cache_sha_mismatch_removes_the_layer() {
-    build(config(), |ctx| {
+    TestRunner::default().build(config(), |ctx| {
         rewrite_cache_metadata(ctx.state_dir(), |json| {
             let layers = &mut json["buildpacks"][0]["layers"];
             let other = layers["bc"]["sha"].clone();
             layers["bcl"]["sha"] = other;
         });
         ctx.rebuild(config(), |ctx| {
-            assert_contains!(ctx.stdout, "Removing \"fixture/layers:bcl\", wrong sha");
-            assert_contains!(ctx.stdout, "no-toml bcl");
-            assert_contains!(ctx.stdout, "restored-dir bc: bc-v1");
+            assert_contains!(
+                ctx.pack_stdout,
+                "Removing \"fixture/layers:bcl\", wrong sha"
+            );
+            assert_contains!(ctx.pack_stdout, "no-toml bcl");
+            assert_contains!(ctx.pack_stdout, "restored-dir bc: bc-v1");
         });
     });
 }
 
 #[test]
 fn corrupt_cache_blob_keeps_the_toml_without_contents() {
-    build(config(), |ctx| {
+    TestRunner::default().build(config(), |ctx| {
         let sha = ctx.layer(ID, "bc").diff_id.clone().unwrap();
         let blob = ctx
             .state_dir()
@@ -290,51 +301,53 @@ fn corrupt_cache_blob_keeps_the_toml_without_contents() {
             .join(format!("{sha}.tar"));
         fs::write(&blob, "garbage").unwrap();
         ctx.rebuild(config(), |ctx| {
-            assert_contains!(ctx.stderr, "Skipping restore for layer fixture/layers:bc");
-            assert_contains!(ctx.stdout, "restored-toml bc: ");
-            assert_contains!(ctx.stdout, "no-dir bc");
-            assert_contains!(ctx.stdout, "restored-dir c: c-v1");
+            assert_contains!(
+                ctx.pack_stderr,
+                "Skipping restore for layer fixture/layers:bc"
+            );
+            assert_contains!(ctx.pack_stdout, "restored-toml bc: ");
+            assert_contains!(ctx.pack_stdout, "no-dir bc");
+            assert_contains!(ctx.pack_stdout, "restored-dir c: c-v1");
         });
     });
 }
 
 #[test]
 fn unparseable_cache_metadata_is_an_empty_cache() {
-    build(config(), |ctx| {
+    TestRunner::default().build(config(), |ctx| {
         let path = ctx
             .state_dir()
             .join("cache/committed/io.buildpacks.lifecycle.cache.metadata");
         fs::write(path, "{broken").unwrap();
         ctx.rebuild(config(), |ctx| {
-            assert_contains!(ctx.stderr, "ignoring unparseable cache metadata");
-            assert_contains!(ctx.stdout, "no-dir c\n");
+            assert_contains!(ctx.pack_stderr, "ignoring unparseable cache metadata");
+            assert_contains!(ctx.pack_stdout, "no-dir c\n");
         });
     });
 }
 
 #[test]
 fn skip_layers_restores_only_store_toml() {
-    build(config(), |ctx| {
+    TestRunner::default().build(config(), |ctx| {
         ctx.rebuild(config().skip_layers(true), |ctx| {
-            assert_not_contains!(ctx.stdout, "restored-toml");
-            assert_not_contains!(ctx.stdout, "restored-sbom");
-            assert_contains!(ctx.stdout, "restored-store: ");
+            assert_not_contains!(ctx.pack_stdout, "restored-toml");
+            assert_not_contains!(ctx.pack_stdout, "restored-sbom");
+            assert_contains!(ctx.pack_stdout, "restored-store: ");
         });
     });
 }
 
 #[test]
 fn layers_of_buildpacks_outside_the_group_are_not_restored() {
-    build(config(), |ctx| {
-        let other = BuildConfig::new(
-            fixture("app"),
-            [
-                BuildpackSource::dir(fixture("env-provider")),
-                BuildpackSource::dir(fixture("env-consumer")),
-            ],
-        );
+    TestRunner::default().build(config(), |ctx| {
+        let other = BuildConfig::new("heroku/builder:24", fixture("app"))
+            .buildpacks([
+                other(fixture("env-provider")),
+                other(fixture("env-consumer")),
+            ])
+            .clone();
         ctx.rebuild(other, |ctx| {
-            assert_not_contains!(ctx.stdout, "fixture/layers:");
+            assert_not_contains!(ctx.pack_stdout, "fixture/layers:");
             assert!(!ctx.buildpack_layers_dir(ID).exists());
             assert!(ctx.buildpack_layers_dir("fixture/env-provider").is_dir());
         });
@@ -347,8 +360,13 @@ fn layers_of_buildpacks_outside_the_group_are_not_restored() {
 /// empty `[metadata]`. store.toml's `map` field behaves the same way.
 #[test]
 fn absent_metadata_is_restored_absent_and_empty_metadata_empty() {
-    let absent = || config().env("METADATA", "absent").env("STORE", "absent");
-    build(absent(), |ctx| {
+    let absent = || {
+        config()
+            .env("METADATA", "absent")
+            .env("STORE", "absent")
+            .clone()
+    };
+    TestRunner::default().build(absent(), |ctx| {
         let layer = ctx.layer(ID, "bcl");
         assert!(layer.metadata_absent && layer.metadata.is_empty());
         let image = fs::read_to_string(ctx.state_dir().join("image/metadata.json")).unwrap();
@@ -360,17 +378,25 @@ fn absent_metadata_is_restored_absent_and_empty_metadata_empty() {
         ctx.rebuild(config().env("METADATA", "empty"), |ctx| {
             // From the image and the cache (bcl, cl), the cache (bc, c), the image (l).
             for name in ["bcl", "cl", "bc", "c", "l"] {
-                assert_contains!(ctx.stdout, format!("restored-toml {name}: \n"));
+                assert_contains!(ctx.pack_stdout, format!("restored-toml {name}: \n"));
             }
-            assert_contains!(ctx.stdout, "restored-store: \n");
+            assert_contains!(ctx.pack_stdout, "restored-store: \n");
             let layer = ctx.layer(ID, "bcl");
             assert!(!layer.metadata_absent && layer.metadata.is_empty());
 
             ctx.rebuild(config(), |ctx| {
                 for name in ["bcl", "cl", "bc", "c", "l"] {
-                    assert_contains!(ctx.stdout, format!("restored-toml {name}: [metadata]|\n"));
+                    assert_contains!(
+                        ctx.pack_stdout,
+                        format!("restored-toml {name}: [metadata]|\n")
+                    );
                 }
             });
         });
     });
+}
+
+/// A buildpack dir or crate dir as libcnb-test's `BuildpackReference::Other`.
+fn other(path: impl AsRef<std::path::Path>) -> BuildpackReference {
+    BuildpackReference::Other(path.as_ref().display().to_string())
 }

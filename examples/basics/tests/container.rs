@@ -3,7 +3,7 @@
 
 use libcnb_lite_test::container::{ContainerOptions, run_to_completion};
 use libcnb_lite_test::oci::tools_available;
-use libcnb_lite_test::{BuildConfig, BuildpackSource, build};
+use libcnb_lite_test::{BuildConfig, BuildpackReference, TestRunner};
 
 #[test]
 fn the_container_prints_what_launch_prints() {
@@ -11,13 +11,12 @@ fn the_container_prints_what_launch_prints() {
         return;
     }
     let config = BuildConfig::new(
+        "heroku/builder:24",
         concat!(env!("CARGO_MANIFEST_DIR"), "/app"),
-        [BuildpackSource::binary(
-            env!("CARGO_BIN_EXE_basics"),
-            concat!(env!("CARGO_MANIFEST_DIR"), "/buildpack.toml"),
-        )],
-    );
-    build(config, |ctx| {
+    )
+    .buildpacks([BuildpackReference::CurrentCrate])
+    .clone();
+    TestRunner::default().build(config, |ctx| {
         for args in [None, Some(vec!["Ferris".to_owned()])] {
             let launched = ctx.run_process(None, args.as_deref());
             let mut options = ContainerOptions::new();

@@ -16,13 +16,10 @@ use std::process::{Command, Output, Stdio};
 use libcnb_lite_test::oci::{
     ImageOptions, RunImage, run_with_runc, tools_available, write_busybox_image, write_image,
 };
-use libcnb_lite_test::{BuildConfig, BuildpackSource, Quiet, run};
+use libcnb_lite_test::{BuildConfig, BuildpackReference, Quiet, run};
 
-fn basics() -> BuildpackSource {
-    BuildpackSource::binary(
-        env!("CARGO_BIN_EXE_basics"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/buildpack.toml"),
-    )
+fn basics() -> BuildpackReference {
+    BuildpackReference::CurrentCrate
 }
 
 fn checked(command: &mut Command) -> Output {
@@ -61,7 +58,12 @@ fn the_image_prints_the_greeting_under_runc() {
     let busybox = work.path().join("busybox");
     write_busybox_image(&busybox).unwrap();
     let state = work.path().join("state");
-    let config = BuildConfig::new(concat!(env!("CARGO_MANIFEST_DIR"), "/app"), [basics()]);
+    let config = BuildConfig::new(
+        "heroku/builder:24",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/app"),
+    )
+    .buildpacks([basics()])
+    .clone();
     run(&config, &state, &Quiet).unwrap();
     let image_dir = work.path().join("image");
     let image = write_image(

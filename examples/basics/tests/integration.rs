@@ -2,17 +2,14 @@
 //! (`libcnb-lite-test`), across several builds that share the previous image and cache.
 
 use libcnb_lite_test::{
-    BuildConfig, BuildpackSource, ExpectedResult, LayerStatus, assert_contains,
-    assert_not_contains, build,
+    BuildConfig, BuildpackReference, LayerStatus, PackResult, TestRunner, assert_contains,
+    assert_not_contains,
 };
 
 const BUILDPACK_ID: &str = "examples/basics";
 
-fn basics() -> BuildpackSource {
-    BuildpackSource::binary(
-        env!("CARGO_BIN_EXE_basics"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/buildpack.toml"),
-    )
+fn basics() -> BuildpackReference {
+    BuildpackReference::CurrentCrate
 }
 
 fn app(dir: &str) -> String {
@@ -21,10 +18,12 @@ fn app(dir: &str) -> String {
 
 #[test]
 fn installs_reuses_and_reinstalls_the_greeter() {
-    let config = BuildConfig::new(app("app"), [basics()]);
+    let config = BuildConfig::new("heroku/builder:24", app("app"))
+        .buildpacks([basics()])
+        .clone();
 
-    build(config.clone(), |ctx| {
-        assert_contains!(ctx.stdout, "Installing greeter 1.2.0.");
+    TestRunner::default().build(config.clone(), |ctx| {
+        assert_contains!(ctx.pack_stdout, "Installing greeter 1.2.0.");
         let layer = ctx.layer(BUILDPACK_ID, "greeter");
         assert_eq!(layer.exported, Some(LayerStatus::Added));
         assert_eq!(layer.cached, Some(LayerStatus::Added));
@@ -43,10 +42,10 @@ fn installs_reuses_and_reinstalls_the_greeter() {
         // Same version: the restored layer is kept, and nothing changes in the image.
         ctx.rebuild(config.clone(), |ctx| {
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "Reusing the greeter layer: greeter 1.2.0 is cached."
             );
-            assert_not_contains!(ctx.stdout, "Installing");
+            assert_not_contains!(ctx.pack_stdout, "Installing");
             let layer = ctx.layer(BUILDPACK_ID, "greeter");
             assert_eq!(layer.exported, Some(LayerStatus::Reused));
             assert_eq!(layer.cached, Some(LayerStatus::Reused));
@@ -57,7 +56,7 @@ fn installs_reuses_and_reinstalls_the_greeter() {
                 config.clone().app_dir(app("tests/fixtures/greeter-1.3")),
                 |ctx| {
                     assert_contains!(
-                        ctx.stdout,
+                        ctx.pack_stdout,
                         "Installing greeter 1.3.0: the app asks for 1.3.0, the cache has 1.2.0."
                     );
                     let layer = ctx.layer(BUILDPACK_ID, "greeter");
@@ -75,22 +74,29 @@ fn installs_reuses_and_reinstalls_the_greeter() {
 
 #[test]
 fn apps_without_a_version_file_are_not_detected() {
-    let config = BuildConfig::new(app("tests/fixtures/no-greeter"), [basics()])
-        .expected_result(ExpectedResult::Failure);
-    build(config, |ctx| {
-        assert_contains!(ctx.stdout, "No greeter-version.txt in the app.");
-        assert_contains!(ctx.stdout, "ERROR: No buildpack groups passed detection.");
+    let config = BuildConfig::new("heroku/builder:24", app("tests/fixtures/no-greeter"))
+        .buildpacks([basics()])
+        .expected_pack_result(PackResult::Failure)
+        .clone();
+    TestRunner::default().build(config, |ctx| {
+        assert_contains!(ctx.pack_stdout, "No greeter-version.txt in the app.");
+        assert_contains!(
+            ctx.pack_stdout,
+            "ERROR: No buildpack groups passed detection."
+        );
     });
 }
 
 #[test]
 fn an_invalid_version_fails_the_build_with_a_message() {
-    let config = BuildConfig::new(app("tests/fixtures/bad-version"), [basics()])
-        .expected_result(ExpectedResult::Failure);
-    build(config, |ctx| {
-        assert_contains!(ctx.stderr, "error: ");
+    let config = BuildConfig::new("heroku/builder:24", app("tests/fixtures/bad-version"))
+        .buildpacks([basics()])
+        .expected_pack_result(PackResult::Failure)
+        .clone();
+    TestRunner::default().build(config, |ctx| {
+        assert_contains!(ctx.pack_stderr, "error: ");
         assert_contains!(
-            ctx.stderr,
+            ctx.pack_stderr,
             "greeter-version.txt holds \"latest; rm -rf ~\", which is not a version; write one such as 1.2.0"
         );
     });

@@ -4,7 +4,7 @@
 
 use libcnb_lite_test::container::{ContainerOptions, run_to_completion};
 use libcnb_lite_test::oci::tools_available;
-use libcnb_lite_test::{BuildConfig, BuildpackSource, build};
+use libcnb_lite_test::{BuildConfig, BuildpackReference, TestRunner};
 
 #[test]
 fn the_container_applies_the_exec_d_program() {
@@ -14,16 +14,14 @@ fn the_container_applies_the_exec_d_program() {
     ) {
         return;
     }
-    let buildpack = BuildpackSource::binary(
-        env!("CARGO_BIN_EXE_execd"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/buildpack.toml"),
-    )
-    .with_additional_binary("web-concurrency", env!("CARGO_BIN_EXE_web-concurrency"));
+    let buildpack = BuildpackReference::CurrentCrate;
     let config = BuildConfig::new(
+        "heroku/builder:24",
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/app"),
-        [buildpack],
-    );
-    build(config, |ctx| {
+    )
+    .buildpacks([buildpack])
+    .clone();
+    TestRunner::default().build(config, |ctx| {
         let launched = ctx.run_process(None, None);
         let contained = run_to_completion(ctx.state_dir(), &ContainerOptions::new())
             .unwrap_or_else(|error| panic!("{error}"));

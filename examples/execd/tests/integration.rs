@@ -3,19 +3,18 @@
 
 use std::num::NonZeroUsize;
 
-use libcnb_lite_test::{BuildConfig, BuildpackSource, LayerStatus, assert_contains, build};
+use libcnb_lite_test::{BuildConfig, BuildpackReference, LayerStatus, TestRunner, assert_contains};
 
 fn config() -> BuildConfig {
-    let buildpack = BuildpackSource::binary(
-        env!("CARGO_BIN_EXE_execd"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/buildpack.toml"),
-    )
+    let buildpack = BuildpackReference::CurrentCrate
     // What libcnb-cargo packages for `additional_buildpack_binary_path!("web-concurrency")`.
-    .with_additional_binary("web-concurrency", env!("CARGO_BIN_EXE_web-concurrency"));
+    ;
     BuildConfig::new(
+        "heroku/builder:24",
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/app"),
-        [buildpack],
     )
+    .buildpacks([buildpack])
+    .clone()
 }
 
 #[test]
@@ -23,8 +22,8 @@ fn the_exec_d_program_sets_web_concurrency_at_launch() {
     let cpus = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
     let config = config();
 
-    build(config.clone(), |ctx| {
-        assert_contains!(ctx.stdout, "Added exec.d/web-concurrency");
+    TestRunner::default().build(config.clone(), |ctx| {
+        assert_contains!(ctx.pack_stdout, "Added exec.d/web-concurrency");
         let layer = ctx.layer("examples/execd", "web-concurrency");
         assert_eq!(layer.exported, Some(LayerStatus::Added));
         assert_eq!(layer.cached, None);

@@ -8,7 +8,7 @@
 //! measures them around the buildpack's processes (export and cache are the lifecycle's).
 //! The resolve and pip-install columns are what the buildpack itself reports pip took.
 
-use libcnb_lite_test::{BuildConfig, BuildReport, BuildpackSource, Quiet, run};
+use libcnb_lite_test::{BuildConfig, BuildReport, BuildpackReference, Quiet, run};
 use std::fs;
 use std::path::Path;
 
@@ -89,13 +89,12 @@ fn run_scenarios(strategy: Strategy) -> Result<[Sample; 3], Box<dyn std::error::
         app.path(),
     )?;
     let state = tempfile::tempdir()?;
-    let buildpack = BuildpackSource::binary(
-        env!("CARGO_BIN_EXE_python-per-package"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/buildpack.toml"),
-    );
-    let mut config = BuildConfig::new(app.path(), [buildpack]);
+    let buildpack = BuildpackReference::CurrentCrate;
+    let mut config = BuildConfig::new("heroku/builder:24", app.path())
+        .buildpacks([buildpack])
+        .clone();
     if strategy == Strategy::Single {
-        config = config.env("BP_PYTHON_LAYER_STRATEGY", "single");
+        config = config.env("BP_PYTHON_LAYER_STRATEGY", "single").clone();
     }
 
     let build = || -> Result<Sample, Box<dyn std::error::Error>> {

@@ -14,8 +14,8 @@
 
 use libcnb_lite_test::oci::{ImageOptions, WrittenImage, write_image};
 use libcnb_lite_test::{
-    BuildConfig, BuildpackSource, LayerReport, LayerStatus, StateDir, Target, TestContext,
-    assert_contains, assert_not_contains, build, build_in,
+    BuildConfig, BuildpackReference, LayerReport, LayerStatus, StateDir, Target, TestContext,
+    TestRunner, assert_contains, assert_not_contains,
 };
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -26,11 +26,8 @@ use std::process::Command;
 const BUILDPACK_ID: &str = "examples/python-per-package";
 const DEMO_DISTRIBUTIONS: usize = 35;
 
-fn buildpack() -> BuildpackSource {
-    BuildpackSource::binary(
-        env!("CARGO_BIN_EXE_python-per-package"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/buildpack.toml"),
-    )
+fn buildpack() -> BuildpackReference {
+    BuildpackReference::CurrentCrate
 }
 
 fn demo_dir() -> PathBuf {
@@ -62,7 +59,9 @@ impl App {
     }
 
     fn config(&self) -> BuildConfig {
-        BuildConfig::new(self.path(), [buildpack()])
+        BuildConfig::new("heroku/builder:24", self.path())
+            .buildpacks([buildpack()])
+            .clone()
     }
 }
 
@@ -155,14 +154,14 @@ fn run_app(ctx: &TestContext<'_>) -> String {
 #[test]
 fn rebuilds_exactly_the_layers_of_changed_packages() {
     let app = App::demo();
-    build(app.config(), |ctx| {
-        assert_contains!(ctx.stdout, "venv: creating");
-        assert_contains!(ctx.stdout, "demo-urlkit: installing 2.2.1\n");
+    TestRunner::default().build(app.config(), |ctx| {
+        assert_contains!(ctx.pack_stdout, "venv: creating");
+        assert_contains!(ctx.pack_stdout, "demo-urlkit: installing 2.2.1\n");
         assert_contains!(
-            ctx.stdout,
+            ctx.pack_stdout,
             "Demo-Auth".to_lowercase() + ": installing 1.1.0\n"
         );
-        assert_contains!(ctx.stdout, "35 packages: 0 reused, 35 installed in ");
+        assert_contains!(ctx.pack_stdout, "35 packages: 0 reused, 35 installed in ");
         let first = package_layers(&ctx);
         assert_eq!(first.len(), DEMO_DISTRIBUTIONS);
         for (name, layer) in &first {
@@ -179,15 +178,18 @@ fn rebuilds_exactly_the_layers_of_changed_packages() {
 
         // Nothing changed: no pip, every layer reused byte for byte.
         ctx.rebuild(app.config(), |ctx| {
-            assert_contains!(ctx.stdout, "venv: reused");
+            assert_contains!(ctx.pack_stdout, "venv: reused");
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "Resolution: 35 distributions, cached (inputs unchanged)"
             );
-            assert_contains!(ctx.stdout, "demo-urlkit 2.2.1: reused\n");
-            assert_contains!(ctx.stdout, "35 packages: 35 reused, 0 installed in 0.00 s");
-            assert_not_contains!(ctx.stdout, "resolved with pip");
-            assert_not_contains!(ctx.stdout, "pip installed");
+            assert_contains!(ctx.pack_stdout, "demo-urlkit 2.2.1: reused\n");
+            assert_contains!(
+                ctx.pack_stdout,
+                "35 packages: 35 reused, 0 installed in 0.00 s"
+            );
+            assert_not_contains!(ctx.pack_stdout, "resolved with pip");
+            assert_not_contains!(ctx.pack_stdout, "pip installed");
             let second = package_layers(&ctx);
             assert_only_changed(&first, &second, &[]);
             let venv = ctx.layer(BUILDPACK_ID, "venv");
@@ -196,9 +198,12 @@ fn rebuilds_exactly_the_layers_of_changed_packages() {
             // A new pin of a transitive dependency: one layer.
             app.edit_requirements(|text| text.replace("demo-urlkit==2.2.1", "demo-urlkit==2.2.2"));
             ctx.rebuild(app.config(), |ctx| {
-                assert_contains!(ctx.stdout, "demo-urlkit: installing 2.2.2 (was 2.2.1)\n");
-                assert_contains!(ctx.stdout, "pip installed 1 distribution in ");
-                assert_contains!(ctx.stdout, "35 packages: 34 reused, 1 installed in ");
+                assert_contains!(
+                    ctx.pack_stdout,
+                    "demo-urlkit: installing 2.2.2 (was 2.2.1)\n"
+                );
+                assert_contains!(ctx.pack_stdout, "pip installed 1 distribution in ");
+                assert_contains!(ctx.pack_stdout, "35 packages: 34 reused, 1 installed in ");
                 let third = package_layers(&ctx);
                 assert_eq!(third.len(), DEMO_DISTRIBUTIONS);
                 assert_only_changed(&second, &third, &["pkg-demo-urlkit"]);
@@ -208,10 +213,10 @@ fn rebuilds_exactly_the_layers_of_changed_packages() {
                 app.edit_requirements(|text| text.replace("demo_scheduler==0.5.0\n", ""));
                 ctx.rebuild(app.config(), |ctx| {
                     assert_contains!(
-                        ctx.stdout,
+                        ctx.pack_stdout,
                         "pkg-demo-scheduler: removed (no longer required)"
                     );
-                    assert_contains!(ctx.stdout, "34 packages: 34 reused, 0 installed");
+                    assert_contains!(ctx.pack_stdout, "34 packages: 34 reused, 0 installed");
                     let fourth = package_layers(&ctx);
                     assert_eq!(fourth.len(), DEMO_DISTRIBUTIONS - 1);
                     assert_only_changed(&third, &fourth, &[]);
@@ -224,8 +229,8 @@ fn rebuilds_exactly_the_layers_of_changed_packages() {
                     // A new requirement: one new layer.
                     app.edit_requirements(|text| text + "demo-lint==0.3.0\n");
                     ctx.rebuild(app.config(), |ctx| {
-                        assert_contains!(ctx.stdout, "demo-lint: installing 0.3.0\n");
-                        assert_contains!(ctx.stdout, "35 packages: 34 reused, 1 installed");
+                        assert_contains!(ctx.pack_stdout, "demo-lint: installing 0.3.0\n");
+                        assert_contains!(ctx.pack_stdout, "35 packages: 34 reused, 1 installed");
                         let fifth = package_layers(&ctx);
                         assert_eq!(fifth.len(), DEMO_DISTRIBUTIONS);
                         assert_only_changed(&fourth, &fifth, &["pkg-demo-lint"]);
@@ -303,26 +308,26 @@ fn other_python() -> (PathBuf, String) {
 fn a_new_python_or_target_rebuilds_every_layer_with_that_cause() {
     let app = App::demo();
     let (other_python_dir, other_version) = other_python();
-    build(app.config(), |ctx| {
+    TestRunner::default().build(app.config(), |ctx| {
         let first = package_layers(&ctx);
         let other = app
             .config()
-            .env("PATH", other_python_dir.to_string_lossy().to_string());
+            .env("PATH", other_python_dir.to_string_lossy().to_string()).clone();
         ctx.rebuild(other, |ctx| {
-            assert_contains!(ctx.stdout, format!("Python {other_version} (pip "));
-            assert_contains!(ctx.stdout, "venv: creating (Python changed: cpython-");
+            assert_contains!(ctx.pack_stdout, format!("Python {other_version} (pip "));
+            assert_contains!(ctx.pack_stdout, "venv: creating (Python changed: cpython-");
             let cause = format!(" → cpython-{other_version})\n");
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 format!("demo-web: installing 1.0.0 (Python changed: cpython-")
             );
             assert_eq!(
-                ctx.stdout.matches(&cause).count(),
+                ctx.pack_stdout.matches(&cause).count(),
                 DEMO_DISTRIBUTIONS + 1,
                 "{}",
-                ctx.stdout
+                ctx.pack_stdout
             );
-            assert_contains!(ctx.stdout, "35 packages: 0 reused, 35 installed in ");
+            assert_contains!(ctx.pack_stdout, "35 packages: 0 reused, 35 installed in ");
             let second = package_layers(&ctx);
             let all: Vec<&str> = first.keys().map(String::as_str).collect();
             assert_only_changed(&first, &second, &all);
@@ -334,12 +339,12 @@ fn a_new_python_or_target_rebuilds_every_layer_with_that_cause() {
                 ..Target::default()
             };
             ctx.rebuild(app.config().env("PATH", other_python_dir.to_string_lossy().to_string()).target(noble), |ctx| {
-                assert_contains!(ctx.stdout, "venv: reused");
+                assert_contains!(ctx.pack_stdout, "venv: reused");
                 assert_contains!(
-                    ctx.stdout,
+                    ctx.pack_stdout,
                     "demo-web: installing 1.0.0 (target changed: linux/amd64 ubuntu 24.04 → linux/amd64 ubuntu 26.04)\n"
                 );
-                assert_contains!(ctx.stdout, "35 packages: 0 reused, 35 installed in ");
+                assert_contains!(ctx.pack_stdout, "35 packages: 0 reused, 35 installed in ");
                 assert_eq!(package_layers(&ctx).len(), DEMO_DISTRIBUTIONS);
             });
         });
@@ -365,7 +370,7 @@ fn set_image_metadata(ctx: &TestContext<'_>, layer: &str, data: serde_json::Valu
 #[test]
 fn unreadable_metadata_is_reinstalled_and_old_metadata_converted() {
     let app = App::demo();
-    build(app.config(), |ctx| {
+    TestRunner::default().build(app.config(), |ctx| {
         let first = package_layers(&ctx);
         let http = &first["pkg-demo-http"].metadata;
         let version_0_1 = serde_json::json!({
@@ -384,11 +389,11 @@ fn unreadable_metadata_is_reinstalled_and_old_metadata_converted() {
 
         ctx.rebuild(app.config(), |ctx| {
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "demo-core: installing 1.2.0 (unrecognised cached metadata)\n"
             );
-            assert_contains!(ctx.stdout, "demo-http 1.4.0: reused\n");
-            assert_contains!(ctx.stdout, "35 packages: 34 reused, 1 installed");
+            assert_contains!(ctx.pack_stdout, "demo-http 1.4.0: reused\n");
+            assert_contains!(ctx.pack_stdout, "35 packages: 34 reused, 1 installed");
             let second = package_layers(&ctx);
             // The converted layer is kept byte for byte, with metadata in today's shape.
             assert_eq!(
@@ -418,9 +423,16 @@ fn unreadable_metadata_is_reinstalled_and_old_metadata_converted() {
 #[test]
 fn more_packages_than_the_budget_share_stable_group_layers() {
     let app = App::demo();
-    let config = || app.config().env("BP_PYTHON_PACKAGE_LAYER_BUDGET", "10");
-    build(config(), |ctx| {
-        assert_contains!(ctx.stdout, "layer strategy: per package, at most 10 layers");
+    let config = || {
+        app.config()
+            .env("BP_PYTHON_PACKAGE_LAYER_BUDGET", "10")
+            .clone()
+    };
+    TestRunner::default().build(config(), |ctx| {
+        assert_contains!(
+            ctx.pack_stdout,
+            "layer strategy: per package, at most 10 layers"
+        );
         let first = package_layers(&ctx);
         assert_eq!(first.len(), 10, "{:?}", first.keys());
         let groups: Vec<&String> = first
@@ -459,7 +471,7 @@ fn more_packages_than_the_budget_share_stable_group_layers() {
             );
             assert_only_changed(&first, &second, &[urlkit_layer.as_str()]);
             if urlkit_layer.starts_with("pkgs-") {
-                assert_contains!(ctx.stdout, "demo-urlkit 2.2.1 → 2.2.2)\n");
+                assert_contains!(ctx.pack_stdout, "demo-urlkit 2.2.1 → 2.2.2)\n");
             }
         });
     });
@@ -489,19 +501,19 @@ fn lock_file(ctx: &TestContext<'_>) -> String {
 #[test]
 fn a_lock_file_bump_looks_up_the_changed_pin_without_the_resolver_in_both_strategies() {
     let app = App::demo();
-    build(app.config(), |ctx| {
+    TestRunner::default().build(app.config(), |ctx| {
         assert_contains!(
-            ctx.stdout,
+            ctx.pack_stdout,
             "24 of them not pinned in requirements.txt, so every change resolves again"
         );
         let lock = lock_file(&ctx);
         for strategy in ["per-package", "single"] {
             let locked = App::demo();
             fs::write(locked.path().join("requirements.txt"), &lock).unwrap();
-            let config = || locked.config().env("BP_PYTHON_LAYER_STRATEGY", strategy);
-            build(config(), |ctx| {
+            let config = || locked.config().env("BP_PYTHON_LAYER_STRATEGY", strategy).clone();
+            TestRunner::default().build(config(), |ctx| {
                 assert_contains!(
-                    ctx.stdout,
+                    ctx.pack_stdout,
                     "every distribution is pinned, so later builds look up changed pins only"
                 );
                 locked.edit_requirements(|text| {
@@ -509,22 +521,22 @@ fn a_lock_file_bump_looks_up_the_changed_pin_without_the_resolver_in_both_strate
                 });
                 ctx.rebuild(config(), |ctx| {
                     assert_contains!(
-                        ctx.stdout,
+                        ctx.pack_stdout,
                         "Resolution: 35 distributions, 1 changed pin(s) looked up with pip --no-deps in "
                     );
-                    assert_contains!(ctx.stdout, "(every requirement is pinned: no resolver)");
-                    assert_not_contains!(ctx.stdout, "resolved with pip");
-                    assert_contains!(ctx.stdout, "pip installed ");
+                    assert_contains!(ctx.pack_stdout, "(every requirement is pinned: no resolver)");
+                    assert_not_contains!(ctx.pack_stdout, "resolved with pip");
+                    assert_contains!(ctx.pack_stdout, "pip installed ");
                     assert_contains!(run_app(&ctx), "demo-urlkit==2.2.2");
                     if strategy == "per-package" {
-                        assert_contains!(ctx.stdout, "demo-urlkit: installing 2.2.2 (was 2.2.1)\n");
-                        assert_contains!(ctx.stdout, "35 packages: 34 reused, 1 installed in ");
+                        assert_contains!(ctx.pack_stdout, "demo-urlkit: installing 2.2.2 (was 2.2.1)\n");
+                        assert_contains!(ctx.pack_stdout, "35 packages: 34 reused, 1 installed in ");
                     }
 
                     // A pin that is not in the resolution needs the resolver again.
                     locked.edit_requirements(|text| text.replace("demo-urlkit==2.2.2\n", ""));
                     ctx.rebuild(config(), |ctx| {
-                        assert_contains!(ctx.stdout, "(pins added or removed)");
+                        assert_contains!(ctx.pack_stdout, "(pins added or removed)");
                     });
                 });
             });
@@ -586,10 +598,13 @@ fn remote_wheels_are_downloaded_once_into_the_wheel_cache() {
             &format!("--find-links {}", server.url),
         )
     });
-    let single = app.config().env("BP_PYTHON_LAYER_STRATEGY", "single");
-    build(single, |ctx| {
+    let single = app
+        .config()
+        .env("BP_PYTHON_LAYER_STRATEGY", "single")
+        .clone();
+    TestRunner::default().build(single, |ctx| {
         assert_contains!(
-            ctx.stdout,
+            ctx.pack_stdout,
             "Wheel cache: 35 wheels downloaded, 0 already there"
         );
         let wheels = ctx.layer(BUILDPACK_ID, "wheels");
@@ -600,9 +615,9 @@ fn remote_wheels_are_downloaded_once_into_the_wheel_cache() {
         // Without the server, switching strategies reinstalls every package from the cache.
         drop(server);
         ctx.rebuild(app.config(), |ctx| {
-            assert_contains!(ctx.stdout, "35 packages: 0 reused, 35 installed in ");
+            assert_contains!(ctx.pack_stdout, "35 packages: 0 reused, 35 installed in ");
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "Wheel cache: 0 wheels downloaded, 35 already there"
             );
             assert_eq!(
@@ -617,9 +632,15 @@ fn remote_wheels_are_downloaded_once_into_the_wheel_cache() {
 #[test]
 fn the_single_layer_strategy_and_switching_strategies() {
     let app = App::demo();
-    let single = app.config().env("BP_PYTHON_LAYER_STRATEGY", "single");
-    build(single.clone(), |ctx| {
-        assert_contains!(ctx.stdout, "layer strategy: one layer for all packages");
+    let single = app
+        .config()
+        .env("BP_PYTHON_LAYER_STRATEGY", "single")
+        .clone();
+    TestRunner::default().build(single.clone(), |ctx| {
+        assert_contains!(
+            ctx.pack_stdout,
+            "layer strategy: one layer for all packages"
+        );
         let layers = package_layers(&ctx);
         assert_eq!(layers.keys().collect::<Vec<_>>(), ["pkgs-0"]);
         assert_eq!(
@@ -629,7 +650,7 @@ fn the_single_layer_strategy_and_switching_strategies() {
         run_app(&ctx);
 
         ctx.rebuild(single, |ctx| {
-            assert_contains!(ctx.stdout, "35 packages: 35 reused, 0 installed");
+            assert_contains!(ctx.pack_stdout, "35 packages: 35 reused, 0 installed");
             assert_eq!(
                 ctx.layer(BUILDPACK_ID, "pkgs-0").exported,
                 Some(LayerStatus::Reused)
@@ -637,7 +658,7 @@ fn the_single_layer_strategy_and_switching_strategies() {
 
             // Back to one layer per package: the single layer is pruned.
             ctx.rebuild(app.config(), |ctx| {
-                assert_contains!(ctx.stdout, "pkgs-0: removed (no longer required)");
+                assert_contains!(ctx.pack_stdout, "pkgs-0: removed (no longer required)");
                 assert_eq!(package_layers(&ctx).len(), DEMO_DISTRIBUTIONS);
                 assert_gone(&ctx, "pkgs-0");
                 run_app(&ctx);
@@ -649,29 +670,34 @@ fn the_single_layer_strategy_and_switching_strategies() {
 #[test]
 fn packages_are_importable_by_later_buildpacks() {
     let app = App::demo();
-    let later = BuildpackSource::dir(concat!(
+    let later = other(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/uses-packages"
     ));
-    build(BuildConfig::new(app.path(), [buildpack(), later]), |ctx| {
-        assert_contains!(ctx.stdout, "build-time import: demo_web 1.0.0 from ");
-        assert_contains!(
-            ctx.stdout,
-            "/pkg-demo-web/site-packages/demo_web/__init__.py"
-        );
-        assert_contains!(ctx.stdout, "build-time console script: DEMO-CLI 0.9.0");
-        assert_contains!(ctx.stdout, "build-time stdlib: ");
-    });
+    TestRunner::default().build(
+        BuildConfig::new("heroku/builder:24", app.path()).buildpacks([buildpack(), later]),
+        |ctx| {
+            assert_contains!(ctx.pack_stdout, "build-time import: demo_web 1.0.0 from ");
+            assert_contains!(
+                ctx.pack_stdout,
+                "/pkg-demo-web/site-packages/demo_web/__init__.py"
+            );
+            assert_contains!(ctx.pack_stdout, "build-time console script: DEMO-CLI 0.9.0");
+            assert_contains!(ctx.pack_stdout, "build-time stdlib: ");
+        },
+    );
 }
 
 #[test]
 fn detect_needs_requirements_txt() {
     let app = tempfile::tempdir().unwrap();
     fs::write(app.path().join("app.py"), "print('hello')\n").unwrap();
-    let config = BuildConfig::new(app.path(), [buildpack()])
-        .expected_result(libcnb_lite_test::ExpectedResult::Failure);
-    build(config, |ctx| {
-        assert_contains!(ctx.stdout, "No requirements.txt in the app directory.");
+    let config = BuildConfig::new("heroku/builder:24", app.path())
+        .buildpacks([buildpack()])
+        .expected_pack_result(libcnb_lite_test::PackResult::Failure)
+        .clone();
+    TestRunner::default().build(config, |ctx| {
+        assert_contains!(ctx.pack_stdout, "No requirements.txt in the app directory.");
     });
 }
 
@@ -709,7 +735,9 @@ fn the_oci_image_changes_one_package_blob_when_one_package_changes() {
     let work = tempfile::tempdir().unwrap();
     let state = work.path().join("state");
     let image = |name: &str| {
-        build_in(&state, app.config(), |_| {});
+        TestRunner::default()
+            .state_dir(&state)
+            .build(app.config(), |_| {});
         write_image(&state, &work.path().join(name), &ImageOptions::new()).unwrap()
     };
     let first = image("first");
@@ -756,6 +784,11 @@ fn the_oci_image_changes_one_package_blob_when_one_package_changes() {
     assert_eq!(back.manifest_digest, first.manifest_digest);
 }
 
+/// A buildpack dir or crate dir as libcnb-test's `BuildpackReference::Other`.
+fn other(path: impl AsRef<std::path::Path>) -> BuildpackReference {
+    BuildpackReference::Other(path.as_ref().display().to_string())
+}
+
 /// GETs `/` from `address`, retrying while the server starts; the response body.
 fn http_get(address: std::net::SocketAddr) -> String {
     use std::io::{Read, Write};
@@ -790,7 +823,7 @@ fn the_image_serves_http_as_a_container_with_venv_scripts_at_layers() {
     );
     let app = App::demo();
     let images = tempfile::tempdir().unwrap();
-    build(app.config(), |ctx| {
+    TestRunner::default().build(app.config(), |ctx| {
         // Built at /layers, as the reference lifecycle builds: the venv's scripts say so.
         let venv_bin = ctx.layer_dir(BUILDPACK_ID, "venv").join("bin");
         let script = fs::read_to_string(venv_bin.join("demo-cli"))

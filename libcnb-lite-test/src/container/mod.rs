@@ -391,7 +391,7 @@ impl Container {
         fs::create_dir_all(&launch_dir).map_err(io_error(&launch_dir))?;
         launch::extract_image(state, image, &layers, &workspace)?;
 
-        let plan = plan_process(image, options, base_env, &layers)?;
+        let plan = plan_process(image, options, base_env, &layers, self.shell)?;
         self.run_image = run_image;
         let mounts = mounts(state, dir, options, self.run_image.is_some())?;
         let exec_d = !plan.exec_d.is_empty();

@@ -28,6 +28,7 @@ pub(super) fn plan_process(
     options: &ContainerOptions,
     mut env: Env,
     layers: &Path,
+    shell: &str,
 ) -> Result<Plan, ContainerError> {
     for (name, value) in &options.env {
         env.insert(name, value);
@@ -82,7 +83,7 @@ pub(super) fn plan_process(
             };
             (args, cwd, Some(process.r#type.as_str()))
         }
-        None => (command, APP_DIR.into(), None),
+        None => (user_provided_process(command, shell), APP_DIR.into(), None),
     };
     if args.is_empty() {
         return Err(LaunchError::NoProcess {
@@ -109,6 +110,39 @@ pub(super) fn plan_process(
         cwd,
         exec_d,
     })
+}
+
+/// The argv of a command given after the launcher entrypoint, as the lifecycle's launcher
+/// runs it (launch/process.go `userProvidedProcess` and launch/bash.go, lifecycle v0.21.17):
+/// `-- <program> <args>…` runs directly; anything else runs through the shell (bash; `sh`
+/// where the root file system has none), which evaluates one string as a script
+/// (`launcher "echo $PORT; cat x"`) and expands each of several tokens.
+fn user_provided_process(command: Vec<String>, shell: &str) -> Vec<String> {
+    if command.len() > 1 && command[0] == "--" {
+        return command[1..].to_vec();
+    }
+    if command.is_empty() {
+        return command;
+    }
+    let script = if command.len() == 1 {
+        format!(r#"exec {shell} -c "$@""#)
+    } else {
+        let tokens: Vec<String> = (0..command.len())
+            .map(|i| match i {
+                0 => r#""$(eval echo \"$0\")""#.to_owned(),
+                _ => format!(r#""$(eval echo \"${{{i}}}\")""#),
+            })
+            .collect();
+        format!(r#"exec {shell} -c '{}' "$@""#, tokens.join(" "))
+    };
+    let mut args = vec![
+        shell.to_owned(),
+        "-c".to_owned(),
+        script,
+        "launcher".to_owned(),
+    ];
+    args.extend(command);
+    args
 }
 
 /// `env` with the host's layers dir replaced by [`LAYERS_DIR`] (root dirs are added by host

@@ -255,10 +255,11 @@ pub fn check_output(output: &Path) -> Result<(), ImageError> {
 ///
 /// ```
 /// use libcnb_lite_test::oci::{ImageOptions, write_image};
-/// use libcnb_lite_test::{BuildConfig, BuildpackSource, Quiet, run};
+/// use libcnb_lite_test::{BuildConfig, BuildpackReference, Quiet, run};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let dir = tempfile::tempdir()?;
-/// let config = BuildConfig::new("tests/fixtures/app", [BuildpackSource::dir("tests/fixtures/layers")]);
+/// let mut config = BuildConfig::new("heroku/builder:24", "tests/fixtures/app");
+/// config.buildpacks([BuildpackReference::Other("tests/fixtures/layers".into())]);
 /// run(&config, &dir.path().join("state"), &Quiet)?;
 ///
 /// let image = write_image(&dir.path().join("state"), &dir.path().join("image"), &ImageOptions::new())?;

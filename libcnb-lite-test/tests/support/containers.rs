@@ -11,7 +11,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use libcnb_lite_test::{BuildConfig, BuildpackSource, Quiet, run};
+use libcnb_lite_test::{BuildConfig, BuildpackReference, Quiet, run};
 
 /// libcnb-lite-test's test fixture `name` (from either crate's tests).
 pub(crate) fn fixture(name: &str) -> PathBuf {
@@ -23,7 +23,11 @@ pub(crate) fn fixture(name: &str) -> PathBuf {
 /// A state dir holding the `container` fixture's image.
 pub(crate) fn built() -> tempfile::TempDir {
     let state = tempfile::tempdir().unwrap();
-    let config = BuildConfig::new(fixture("app"), [BuildpackSource::dir(fixture("container"))]);
+    let config = BuildConfig::new("heroku/builder:24", fixture("app"))
+        .buildpacks([BuildpackReference::Other(
+            fixture("container").display().to_string(),
+        )])
+        .clone();
     run(&config, state.path(), &Quiet).unwrap();
     state
 }

@@ -5,25 +5,39 @@
 
 use std::collections::BTreeMap;
 
-use libcnb_lite_test::{BuildConfig, BuildpackSource, TestContext, assert_contains, build};
+use libcnb_lite_test::{BuildConfig, BuildpackReference, TestContext, TestRunner, assert_contains};
 
-fn config() -> BuildConfig {
+/// The env buildpack (this crate) and the reader: a second buildpack made of this crate's
+/// `env-reader` binary and `reader/buildpack.toml`, packaged into a temporary dir whose
+/// `bin/detect` and `bin/build` link to the binary.
+fn config() -> (tempfile::TempDir, BuildConfig) {
     let manifest_dir = env!("CARGO_MANIFEST_DIR");
-    BuildConfig::new(
-        format!("{manifest_dir}/tests/fixtures/app"),
-        [
-            BuildpackSource::binary(
-                env!("CARGO_BIN_EXE_env"),
-                format!("{manifest_dir}/buildpack.toml"),
-            ),
-            BuildpackSource::binary(
-                env!("CARGO_BIN_EXE_env-reader"),
-                format!("{manifest_dir}/reader/buildpack.toml"),
-            ),
-        ],
+    let reader = tempfile::tempdir().expect("a temporary dir for the reader buildpack");
+    std::fs::copy(
+        format!("{manifest_dir}/reader/buildpack.toml"),
+        reader.path().join("buildpack.toml"),
     )
-    // A user's platform env var: re-applied over the layers' env for every buildpack.
-    .env("ENVTEST_PLATFORM", "user")
+    .expect("reader/buildpack.toml copied");
+    std::fs::create_dir(reader.path().join("bin")).expect("the reader's bin dir");
+    for name in ["detect", "build"] {
+        std::os::unix::fs::symlink(
+            env!("CARGO_BIN_EXE_env-reader"),
+            reader.path().join("bin").join(name),
+        )
+        .expect("the reader's executables linked");
+    }
+    let mut config = BuildConfig::new(
+        "heroku/builder:24",
+        format!("{manifest_dir}/tests/fixtures/app"),
+    );
+    config
+        .buildpacks([
+            BuildpackReference::CurrentCrate,
+            BuildpackReference::Other(reader.path().display().to_string()),
+        ])
+        // A user's platform env var: re-applied over the layers' env for every buildpack.
+        .env("ENVTEST_PLATFORM", "user");
+    (reader, config)
 }
 
 /// `NAME=value` pairs of the lines that start with `prefix`.
@@ -98,14 +112,14 @@ fn starts_with(value: Option<&String>, prefix: &str) -> bool {
 fn check_build(ctx: &TestContext<'_>) {
     // The writer sees none of its own layers' env, only the platform env.
     assert_eq!(
-        vars(&ctx.stdout, "own: "),
+        vars(&ctx.pack_stdout, "own: "),
         BTreeMap::from([("ENVTEST_PLATFORM".to_owned(), "user".to_owned())])
     );
 
     // Build time: env/ and env.build/ of build layers; launch-only layers and env.launch/ are
     // ignored; layers in `<name>.toml` order (sort-b.toml < sort.toml, each one prepending);
     // the platform env beats the layers.
-    let reader = vars(&ctx.stdout, "reader: ");
+    let reader = vars(&ctx.pack_stdout, "reader: ");
     let expected_build = with(
         matrix_vars(&["ALL", "BUILD"]),
         &[
@@ -145,7 +159,7 @@ fn check_build(ctx: &TestContext<'_>) {
         "ENVTEST_MIX",
     ];
     assert_eq!(
-        vars(&ctx.stdout, "read_env build: "),
+        vars(&ctx.pack_stdout, "read_env build: "),
         with(
             only(&expected_build, &matrix_prefixes),
             &[("ENVTEST_PLATFORM", "layer")]
@@ -190,7 +204,7 @@ fn check_build(ctx: &TestContext<'_>) {
     // `Scope::Process` is env/ + env.launch/<process>/ (libcnb's definition, without
     // env.launch/), so it matches the `web` process for the variables of those dirs.
     assert_eq!(
-        vars(&ctx.stdout, "read_env launch: "),
+        vars(&ctx.pack_stdout, "read_env launch: "),
         only(&worker, &matrix_prefixes)
             .into_iter()
             .chain([("ENVTEST_PLATFORM".to_owned(), "layer".to_owned())])
@@ -198,22 +212,25 @@ fn check_build(ctx: &TestContext<'_>) {
     );
     let process_prefixes = ["ENVTEST_ALL_", "ENVTEST_PROC_", "ENVTEST_MIX"];
     assert_eq!(
-        only(&vars(&ctx.stdout, "read_env web: "), &process_prefixes),
+        only(&vars(&ctx.pack_stdout, "read_env web: "), &process_prefixes),
         only(&expected_web, &process_prefixes)
     );
 }
 
 #[test]
 fn layer_env_in_every_scope_and_behaviour_across_two_builds() {
-    let config = config();
-    build(config.clone(), |ctx| {
-        assert_contains!(ctx.stdout, "matrix: created\n");
+    let (_reader, config) = config();
+    TestRunner::default().build(config.clone(), |ctx| {
+        assert_contains!(ctx.pack_stdout, "matrix: created\n");
         check_build(&ctx);
 
         // The cached `matrix` layer comes back with its env files intact.
         ctx.rebuild(config, |ctx| {
-            assert_contains!(ctx.stdout, "matrix: restored\n");
-            assert_contains!(ctx.stdout, "matrix: restored env equals what was written\n");
+            assert_contains!(ctx.pack_stdout, "matrix: restored\n");
+            assert_contains!(
+                ctx.pack_stdout,
+                "matrix: restored env equals what was written\n"
+            );
             check_build(&ctx);
         });
     });

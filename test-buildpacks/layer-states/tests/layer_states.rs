@@ -7,20 +7,19 @@
 use std::fs;
 
 use libcnb_lite_test::{
-    BuildConfig, BuildpackSource, ExpectedResult, LayerStatus, RestoredFrom, TestContext,
-    assert_contains, assert_not_contains, build,
+    BuildConfig, BuildpackReference, LayerStatus, PackResult, RestoredFrom, TestContext,
+    TestRunner, assert_contains, assert_not_contains,
 };
 
 const BUILDPACK_ID: &str = "test/layer-states";
 
 fn config() -> BuildConfig {
     BuildConfig::new(
+        "heroku/builder:24",
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/app"),
-        [BuildpackSource::binary(
-            env!("CARGO_BIN_EXE_layer-states"),
-            concat!(env!("CARGO_MANIFEST_DIR"), "/buildpack.toml"),
-        )],
     )
+    .buildpacks([BuildpackReference::CurrentCrate])
+    .clone()
 }
 
 /// A file of a layer, as the last build left it.
@@ -43,13 +42,13 @@ fn metadata_value(ctx: &TestContext<'_>, layer: &str, key: &str) -> toml::Value 
 
 #[test]
 fn new_layer_is_kept_and_its_integer_metadata_survives_the_json_round_trip() {
-    build(config(), |ctx| {
-        assert_contains!(ctx.stdout, "restored toml `versioned`: none");
+    TestRunner::default().build(config(), |ctx| {
+        assert_contains!(ctx.pack_stdout, "restored toml `versioned`: none");
         assert_contains!(
-            ctx.stdout,
+            ctx.pack_stdout,
             "layer `versioned`: Empty { cause: NewlyCreated }"
         );
-        assert_contains!(ctx.stdout, "layer `versioned` files: []");
+        assert_contains!(ctx.pack_stdout, "layer `versioned` files: []");
         let layer = ctx.layer(BUILDPACK_ID, "versioned");
         assert_eq!(layer.exported, Some(LayerStatus::Added));
         assert_eq!(layer.cached, Some(LayerStatus::Added));
@@ -61,15 +60,15 @@ fn new_layer_is_kept_and_its_integer_metadata_survives_the_json_round_trip() {
         ctx.rebuild(config(), |ctx| {
             // The lifecycle handed `builds` back as a float; `u64` still reads it.
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "restored toml `versioned`: [metadata]|builds = 1.0|history = [1.0]|version = \"1\"|"
             );
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "layer `versioned`: Restored { cause: UpToDate { builds: 1 } }"
             );
-            assert_contains!(ctx.stdout, "layer `versioned` files: [\"version.txt\"]");
-            assert_contains!(ctx.stdout, "layer `scratch`: Restored { cause: () }");
+            assert_contains!(ctx.pack_stdout, "layer `versioned` files: [\"version.txt\"]");
+            assert_contains!(ctx.pack_stdout, "layer `scratch`: Restored { cause: () }");
             let layer = ctx.layer(BUILDPACK_ID, "versioned");
             assert_eq!(layer.exported, Some(LayerStatus::Reused));
             assert_eq!(layer.cached, Some(LayerStatus::Reused));
@@ -80,11 +79,11 @@ fn new_layer_is_kept_and_its_integer_metadata_survives_the_json_round_trip() {
 
             ctx.rebuild(config(), |ctx| {
                 assert_contains!(
-                    ctx.stdout,
+                    ctx.pack_stdout,
                     "restored toml `versioned`: [metadata]|builds = 2.0|history = [1.0, 2.0]|version = \"1\"|"
                 );
                 assert_contains!(
-                    ctx.stdout,
+                    ctx.pack_stdout,
                     "layer `versioned`: Restored { cause: UpToDate { builds: 2 } }"
                 );
                 assert_eq!(layer_file(&ctx, "versioned", "version.txt"), "1");
@@ -99,14 +98,14 @@ fn new_layer_is_kept_and_its_integer_metadata_survives_the_json_round_trip() {
 
 #[test]
 fn inspect_restored_deletes_an_outdated_layer() {
-    build(config(), |ctx| {
+    TestRunner::default().build(config(), |ctx| {
         ctx.rebuild(config().env("VERSION", "2"), |ctx| {
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "layer `versioned`: Empty { cause: InspectRestoredAction { cause: Outdated { cached: \"1\", wanted: \"2\" } } }"
             );
             // Deleted and recreated empty before the buildpack wrote the new version.
-            assert_contains!(ctx.stdout, "layer `versioned` files: []");
+            assert_contains!(ctx.pack_stdout, "layer `versioned` files: []");
             assert_eq!(layer_file(&ctx, "versioned", "version.txt"), "2");
             let layer = ctx.layer(BUILDPACK_ID, "versioned");
             assert_eq!(layer.exported, Some(LayerStatus::Added));
@@ -121,9 +120,9 @@ fn inspect_restored_deletes_an_outdated_layer() {
 
 #[test]
 fn invalid_metadata_deletes_a_layer_of_the_old_schema() {
-    build(config(), |ctx| {
+    TestRunner::default().build(config(), |ctx| {
         assert_contains!(
-            ctx.stdout,
+            ctx.pack_stdout,
             "layer `migrating`: Empty { cause: NewlyCreated }"
         );
         assert_eq!(
@@ -133,18 +132,18 @@ fn invalid_metadata_deletes_a_layer_of_the_old_schema() {
 
         ctx.rebuild(config().env("SCHEMA", "2"), |ctx| {
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "restored toml `migrating`: [metadata]|runtime = \"ruby-3.3.0\"|"
             );
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "layer `migrating`: invalid_metadata got Some({\"runtime\": String(\"ruby-3.3.0\")})"
             );
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "layer `migrating`: Empty { cause: InvalidMetadataAction { cause: \"schema 1 runtime Some(\\\"ruby-3.3.0\\\") is not schema 2\" } }"
             );
-            assert_contains!(ctx.stdout, "layer `migrating` files: []");
+            assert_contains!(ctx.pack_stdout, "layer `migrating` files: []");
             assert_eq!(
                 layer_file(&ctx, "migrating", "runtime.txt"),
                 "ruby 3.3.0 (schema 2)"
@@ -159,15 +158,15 @@ fn invalid_metadata_deletes_a_layer_of_the_old_schema() {
 
 #[test]
 fn invalid_metadata_replaced_then_kept_in_this_build_and_the_next() {
-    build(config(), |ctx| {
-        let replace = config().env("SCHEMA", "2").env("ON_INVALID", "replace");
+    TestRunner::default().build(config(), |ctx| {
+        let replace = config().env("SCHEMA", "2").env("ON_INVALID", "replace").clone();
         ctx.rebuild(replace, |ctx| {
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "layer `migrating`: Restored { cause: \"schema 2 runtime ruby 3.3.0 is cached\" }"
             );
             // The contents of the schema 1 build are still there, so the cache reuses them.
-            assert_contains!(ctx.stdout, "layer `migrating` files: [\"runtime.txt\"]");
+            assert_contains!(ctx.pack_stdout, "layer `migrating` files: [\"runtime.txt\"]");
             assert_eq!(
                 layer_file(&ctx, "migrating", "runtime.txt"),
                 "ruby-3.3.0 (schema 1)"
@@ -181,9 +180,9 @@ fn invalid_metadata_replaced_then_kept_in_this_build_and_the_next() {
 
             // The replaced metadata was written: schema 2 reads it without a callback.
             ctx.rebuild(config().env("SCHEMA", "2"), |ctx| {
-                assert_not_contains!(ctx.stdout, "layer `migrating`: invalid_metadata got");
+                assert_not_contains!(ctx.pack_stdout, "layer `migrating`: invalid_metadata got");
                 assert_contains!(
-                    ctx.stdout,
+                    ctx.pack_stdout,
                     "layer `migrating`: Restored { cause: \"schema 2 runtime ruby 3.3.0 is cached\" }"
                 );
                 assert_eq!(
@@ -197,18 +196,18 @@ fn invalid_metadata_replaced_then_kept_in_this_build_and_the_next() {
 
 #[test]
 fn invalid_metadata_replaced_then_deleted_by_inspect_restored() {
-    build(config(), |ctx| {
+    TestRunner::default().build(config(), |ctx| {
         let replace_then_delete = config()
             .env("SCHEMA", "2")
             .env("ON_INVALID", "replace")
-            .env("ON_RESTORED", "delete");
+            .env("ON_RESTORED", "delete").clone();
         ctx.rebuild(replace_then_delete, |ctx| {
-            assert_contains!(ctx.stdout, "layer `migrating`: invalid_metadata got");
+            assert_contains!(ctx.pack_stdout, "layer `migrating`: invalid_metadata got");
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "layer `migrating`: Empty { cause: InspectRestoredAction { cause: \"schema 2 runtime ruby 3.3.0 is not wanted\" } }"
             );
-            assert_contains!(ctx.stdout, "layer `migrating` files: []");
+            assert_contains!(ctx.pack_stdout, "layer `migrating` files: []");
             assert_eq!(
                 layer_file(&ctx, "migrating", "runtime.txt"),
                 "ruby 3.3.0 (schema 2)"
@@ -219,23 +218,23 @@ fn invalid_metadata_replaced_then_deleted_by_inspect_restored() {
 
 #[test]
 fn replacement_metadata_that_does_not_read_back_fails_the_build_and_keeps_the_cache() {
-    build(config(), |ctx| {
+    TestRunner::default().build(config(), |ctx| {
         let unreadable = config()
             .env("SCHEMA", "2")
             .env("ON_INVALID", "replace-unreadable")
-            .expected_result(ExpectedResult::Failure);
+            .expected_pack_result(PackResult::Failure).clone();
         ctx.rebuild(unreadable, |ctx| {
-            assert_contains!(ctx.stdout, "layer `migrating`: invalid_metadata got");
-            assert_not_contains!(ctx.stdout, "layer `migrating`: Restored");
+            assert_contains!(ctx.pack_stdout, "layer `migrating`: invalid_metadata got");
+            assert_not_contains!(ctx.pack_stdout, "layer `migrating`: Restored");
             // Upstream's variant holds only the TOML error, so that error names the layer and
             // the file and says what to do (the default on_error prints the Debug form).
             assert_contains!(
-                ctx.stderr,
+                ctx.pack_stderr,
                 "LayerError(ReadLayerError(LayerContentMetadataParseError(Error { message: \
                  \"the metadata of layer `migrating` (to be written to "
             );
             assert_contains!(
-                ctx.stderr,
+                ctx.pack_stderr,
                 "/migrating.toml) doesn't deserialize as the layer's metadata type once \
                  serialized; make the type's `Serialize` and `Deserialize` agree: missing field"
             );
@@ -243,7 +242,7 @@ fn replacement_metadata_that_does_not_read_back_fails_the_build_and_keeps_the_ca
             // A failed build commits nothing: the schema 1 layer comes back unchanged.
             ctx.rebuild(config(), |ctx| {
                 assert_contains!(
-                    ctx.stdout,
+                    ctx.pack_stdout,
                     "layer `migrating`: Restored { cause: \"schema 1 runtime ruby-3.3.0 is cached\" }"
                 );
                 assert_eq!(
@@ -257,8 +256,11 @@ fn replacement_metadata_that_does_not_read_back_fails_the_build_and_keeps_the_ca
 
 #[test]
 fn uncached_layer_recreates_what_a_cached_layer_of_the_same_name_left() {
-    build(config(), |ctx| {
-        assert_contains!(ctx.stdout, "layer `scratch`: Empty { cause: NewlyCreated }");
+    TestRunner::default().build(config(), |ctx| {
+        assert_contains!(
+            ctx.pack_stdout,
+            "layer `scratch`: Empty { cause: NewlyCreated }"
+        );
         assert_eq!(
             ctx.layer(BUILDPACK_ID, "scratch").cached,
             Some(LayerStatus::Added)
@@ -266,14 +268,14 @@ fn uncached_layer_recreates_what_a_cached_layer_of_the_same_name_left() {
 
         ctx.rebuild(config().env("SCRATCH", "uncached"), |ctx| {
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "restored toml `scratch`: [metadata]|written_by = \"cached\"|"
             );
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "layer `scratch`: Empty { cause: InspectRestoredAction { cause: () } }"
             );
-            assert_contains!(ctx.stdout, "layer `scratch` files: []");
+            assert_contains!(ctx.pack_stdout, "layer `scratch` files: []");
             assert_eq!(
                 layer_file(&ctx, "scratch", "uncached.txt"),
                 "from an uncached layer"
@@ -282,8 +284,11 @@ fn uncached_layer_recreates_what_a_cached_layer_of_the_same_name_left() {
 
             // Not cached this time, so nothing comes back.
             ctx.rebuild(config().env("SCRATCH", "uncached"), |ctx| {
-                assert_contains!(ctx.stdout, "restored toml `scratch`: none");
-                assert_contains!(ctx.stdout, "layer `scratch`: Empty { cause: NewlyCreated }");
+                assert_contains!(ctx.pack_stdout, "restored toml `scratch`: none");
+                assert_contains!(
+                    ctx.pack_stdout,
+                    "layer `scratch`: Empty { cause: NewlyCreated }"
+                );
             });
         });
     });
@@ -291,9 +296,9 @@ fn uncached_layer_recreates_what_a_cached_layer_of_the_same_name_left() {
 
 #[test]
 fn uncached_launch_layer_is_newly_created_although_its_metadata_is_restored() {
-    build(config(), |ctx| {
+    TestRunner::default().build(config(), |ctx| {
         assert_contains!(
-            ctx.stdout,
+            ctx.pack_stdout,
             "layer `launch-only`: Empty { cause: NewlyCreated }"
         );
         assert_eq!(
@@ -309,15 +314,15 @@ fn uncached_launch_layer_is_newly_created_although_its_metadata_is_restored() {
             assert_eq!(restored.metadata_from, RestoredFrom::Image);
             assert!(!restored.contents);
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "restored toml `launch-only`: [metadata]|written_by = \"uncached\"|"
             );
             // A toml without a dir is deleted and the layer treated as absent.
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "layer `launch-only`: Empty { cause: NewlyCreated }"
             );
-            assert_contains!(ctx.stdout, "layer `launch-only` files: []");
+            assert_contains!(ctx.pack_stdout, "layer `launch-only` files: []");
             let layer = ctx.layer(BUILDPACK_ID, "launch-only");
             assert_eq!(layer.exported, Some(LayerStatus::Reused));
             assert_eq!(layer.cached, None);
@@ -327,17 +332,17 @@ fn uncached_launch_layer_is_newly_created_although_its_metadata_is_restored() {
 
 #[test]
 fn layer_whose_metadata_was_never_written_goes_to_invalid_metadata() {
-    build(config(), |ctx| {
+    TestRunner::default().build(config(), |ctx| {
         assert_contains!(
-            ctx.stdout,
+            ctx.pack_stdout,
             "layer `unwritten`: Empty { cause: NewlyCreated }"
         );
         ctx.rebuild(config(), |ctx| {
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "layer `unwritten`: Empty { cause: InvalidMetadataAction { cause: \"its metadata was never written\" } }"
             );
-            assert_contains!(ctx.stdout, "layer `unwritten` files: []");
+            assert_contains!(ctx.pack_stdout, "layer `unwritten` files: []");
         });
     });
 }
@@ -350,10 +355,13 @@ fn layer_whose_metadata_was_never_written_goes_to_invalid_metadata() {
 /// same: it stores absent metadata as JSON `null` and restores a file without `[metadata]`.
 #[test]
 fn absent_metadata_is_restored_as_absent() {
-    build(config(), |ctx| {
+    TestRunner::default().build(config(), |ctx| {
         ctx.rebuild(config(), |ctx| {
-            assert_contains!(ctx.stdout, "layer `unwritten`: invalid_metadata got None");
-            assert_contains!(ctx.stdout, "restored toml `unwritten`: \n");
+            assert_contains!(
+                ctx.pack_stdout,
+                "layer `unwritten`: invalid_metadata got None"
+            );
+            assert_contains!(ctx.pack_stdout, "restored toml `unwritten`: \n");
         });
     });
 }

@@ -15,7 +15,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use libcnb_lite_test::{BuildConfig, BuildpackSource, LayerStatus, TestContext, build};
+use libcnb_lite_test::{BuildConfig, BuildpackReference, LayerStatus, TestContext, TestRunner};
 
 const BUILDPACK_ID: &str = "test/readonly-layer-files";
 
@@ -42,6 +42,7 @@ const UNPRIVILEGED: &str = "READONLY_LAYER_FILES_UNPRIVILEGED";
 /// Runs `body` as an unprivileged user: directly when this process is not root (or is
 /// already the re-run), else by running the test `name` again through `setpriv`.
 fn as_unprivileged_user(name: &str, body: impl FnOnce()) {
+    package_buildpack();
     let root = fs::metadata("/proc/self").is_ok_and(|proc| proc.uid() == 0);
     if !root || std::env::var_os(UNPRIVILEGED).is_some() {
         body();
@@ -167,23 +168,58 @@ fn mode(path: &Path) -> u32 {
         & 0o7777
 }
 
+/// Where [`package_buildpack`] puts this crate's buildpack.
+fn packaged_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("readonly-layer-files-buildpack")
+}
+
+/// Packages this crate's buildpack as `cargo libcnb package` lays it out (`bin/build` and
+/// `bin/detect` are the binary cargo built for the tests), before any unprivileged re-run:
+/// user 65534 cannot run cargo, which `BuildpackReference::CurrentCrate` would.
+fn package_buildpack() {
+    let dir = packaged_dir();
+    if dir.join("bin/build").exists() {
+        return;
+    }
+    let staging = dir.with_extension(format!(
+        "{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let bin = staging.join("bin");
+    or_panic(&bin, fs::create_dir_all(&bin));
+    or_panic(
+        Path::new(DESCRIPTOR),
+        fs::copy(DESCRIPTOR, staging.join("buildpack.toml")),
+    );
+    for name in ["build", "detect"] {
+        let link = bin.join(name);
+        or_panic(
+            &link,
+            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_readonly-layer-files"), &link),
+        );
+    }
+    // Another test may have won the race; its dir is the same.
+    if fs::rename(&staging, &dir).is_err() {
+        or_panic(&staging, fs::remove_dir_all(&staging));
+    }
+}
+
 fn config(outside: &Outside) -> BuildConfig {
-    BuildConfig::new(
-        APP,
-        [BuildpackSource::binary(
-            env!("CARGO_BIN_EXE_readonly-layer-files"),
-            DESCRIPTOR,
-        )],
-    )
-    .env("OUTSIDE_DIR", outside.dir().display().to_string())
+    BuildConfig::new("heroku/builder:24", APP)
+        .buildpacks([BuildpackReference::Other(
+            packaged_dir().display().to_string(),
+        )])
+        .env("OUTSIDE_DIR", outside.dir().display().to_string())
+        .clone()
 }
 
 /// The rest of the stdout line that starts with `prefix`.
 fn line<'a>(ctx: &'a TestContext<'_>, prefix: &str) -> &'a str {
-    ctx.stdout
+    ctx.pack_stdout
         .lines()
         .find_map(|line| line.strip_prefix(prefix))
-        .unwrap_or_else(|| panic!("no line {prefix:?} in\n{}", ctx.stdout))
+        .unwrap_or_else(|| panic!("no line {prefix:?} in\n{}", ctx.pack_stdout))
 }
 
 fn top_txt(ctx: &TestContext<'_>) -> String {
@@ -197,7 +233,7 @@ fn top_txt(ctx: &TestContext<'_>) -> String {
 /// was emptied by the library before the buildpack refilled it.
 fn assert_second_generation_replaces_the_first(route: &str, state: &str) {
     let outside = Outside::new();
-    build(config(&outside), |ctx| {
+    TestRunner::default().build(config(&outside), |ctx| {
         assert_eq!(line(&ctx, "restored `readonly`: "), "none");
         assert_eq!(
             line(&ctx, "layer `readonly` at the end: "),
@@ -208,7 +244,10 @@ fn assert_second_generation_replaces_the_first(route: &str, state: &str) {
             Some(LayerStatus::Added)
         );
 
-        let second = config(&outside).env("GENERATION", "2").env("ROUTE", route);
+        let second = config(&outside)
+            .env("GENERATION", "2")
+            .env("ROUTE", route)
+            .clone();
         ctx.rebuild(second, |ctx| {
             assert_eq!(
                 line(&ctx, "restored `readonly`: "),
@@ -238,7 +277,7 @@ fn read_only_layer_is_restored_with_its_modes_kept_then_deleted_by_inspect_resto
         "read_only_layer_is_restored_with_its_modes_kept_then_deleted_by_inspect_restored",
         || {
             let outside = Outside::new();
-            build(config(&outside), |ctx| {
+            TestRunner::default().build(config(&outside), |ctx| {
                 assert_eq!(
                     line(&ctx, "layer `readonly`: "),
                     "Empty { cause: NewlyCreated }"
@@ -261,7 +300,7 @@ fn read_only_layer_is_restored_with_its_modes_kept_then_deleted_by_inspect_resto
                     assert_eq!(layer.exported, Some(LayerStatus::Reused));
                     assert_eq!(layer.cached, Some(LayerStatus::Reused));
 
-                    let second = config(&outside).env("GENERATION", "2");
+                    let second = config(&outside).env("GENERATION", "2").clone();
                     ctx.rebuild(second, |ctx| {
                         assert_eq!(
                             line(&ctx, "layer `readonly`: "),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use libcnb_lite_test::{BuildConfig, BuildpackSource, TestContext, assert_contains, build_in};
+use libcnb_lite_test::{BuildConfig, BuildpackReference, TestContext, TestRunner, assert_contains};
 
 /// The escaped buildpack ID, as directory names under `<layers>`.
 const BP: &str = "test_sbom";
@@ -14,13 +14,12 @@ const ALL: &[&str] = &["cdx", "spdx", "syft"];
 
 fn config(step: u8) -> BuildConfig {
     BuildConfig::new(
+        "heroku/builder:24",
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/app"),
-        [BuildpackSource::binary(
-            env!("CARGO_BIN_EXE_sbom"),
-            concat!(env!("CARGO_MANIFEST_DIR"), "/buildpack.toml"),
-        )],
     )
+    .buildpacks([BuildpackReference::CurrentCrate])
     .env("SBOM_STEP", step.to_string())
+    .clone()
 }
 
 fn contents(what: &str, ext: &str, step: u8) -> String {
@@ -93,21 +92,29 @@ fn listing(label: &str, entries: &[(&str, &[&str], u8)]) -> String {
 #[test]
 fn sboms_are_written_replaced_and_removed_across_builds() {
     let state = tempfile::tempdir().unwrap();
-    build_in(state.path(), config(1), |ctx| check_step_1(&ctx));
-    build_in(state.path(), config(2), |ctx| check_step_2(&ctx));
-    build_in(state.path(), config(3), |ctx| check_step_3(&ctx));
+    TestRunner::default()
+        .state_dir(state.path())
+        .build(config(1), |ctx| check_step_1(&ctx));
+    TestRunner::default()
+        .state_dir(state.path())
+        .build(config(2), |ctx| check_step_2(&ctx));
+    TestRunner::default()
+        .state_dir(state.path())
+        .build(config(3), |ctx| check_step_3(&ctx));
     // Nothing is left to restore.
-    build_in(state.path(), config(3), |ctx| {
-        assert_contains!(ctx.stdout, listing("restored", &[]));
-        assert_eq!(sbom_tree(&ctx), BTreeMap::new());
-    });
+    TestRunner::default()
+        .state_dir(state.path())
+        .build(config(3), |ctx| {
+            assert_contains!(ctx.pack_stdout, listing("restored", &[]));
+            assert_eq!(sbom_tree(&ctx), BTreeMap::new());
+        });
 }
 
 /// Step 1: everything, in every format.
 fn check_step_1(ctx: &TestContext<'_>) {
-    assert_contains!(ctx.stdout, listing("restored", &[]));
+    assert_contains!(ctx.pack_stdout, listing("restored", &[]));
     assert_contains!(
-        ctx.stdout,
+        ctx.pack_stdout,
         listing(
             "after layers",
             &[
@@ -138,7 +145,7 @@ fn check_step_2(ctx: &TestContext<'_>) {
     // Layer SBOMs come back from the cache and the image, including the uncached layer's
     // (from the image's launch SBOMs; a lifecycle quirk). Build and launch SBOMs never do.
     assert_contains!(
-        ctx.stdout,
+        ctx.pack_stdout,
         listing(
             "restored",
             &[
@@ -148,13 +155,13 @@ fn check_step_2(ctx: &TestContext<'_>) {
             ]
         )
     );
-    assert_contains!(ctx.stdout, "launch-cached: restored\n");
-    assert_contains!(ctx.stdout, "build-cached: restored\n");
-    assert_contains!(ctx.stdout, "uncached: empty\n");
+    assert_contains!(ctx.pack_stdout, "launch-cached: restored\n");
+    assert_contains!(ctx.pack_stdout, "build-cached: restored\n");
+    assert_contains!(ctx.pack_stdout, "uncached: empty\n");
     // The recreated uncached layer doesn't inherit the restored SBOMs, and replacing a
     // layer's SBOMs removes the formats it no longer writes.
     assert_contains!(
-        ctx.stdout,
+        ctx.pack_stdout,
         listing(
             "after layers",
             &[
@@ -179,7 +186,7 @@ fn check_step_2(ctx: &TestContext<'_>) {
 /// Step 3: removed, by `write_sboms(&[])` and by deleting the layer.
 fn check_step_3(ctx: &TestContext<'_>) {
     assert_contains!(
-        ctx.stdout,
+        ctx.pack_stdout,
         listing(
             "restored",
             &[
@@ -188,7 +195,7 @@ fn check_step_3(ctx: &TestContext<'_>) {
             ]
         )
     );
-    assert_contains!(ctx.stdout, "build-cached: empty\n");
-    assert_contains!(ctx.stdout, listing("after layers", &[]));
+    assert_contains!(ctx.pack_stdout, "build-cached: empty\n");
+    assert_contains!(ctx.pack_stdout, listing("after layers", &[]));
     assert_eq!(sbom_tree(ctx), BTreeMap::new());
 }

@@ -7,20 +7,19 @@ use std::fs;
 use std::path::PathBuf;
 
 use libcnb_lite_test::{
-    BuildConfig, BuildpackSource, LayerStatus, TestContext, assert_contains, assert_not_contains,
-    build,
+    BuildConfig, BuildpackReference, LayerStatus, TestContext, TestRunner, assert_contains,
+    assert_not_contains,
 };
 
 const BUILDPACK_ID: &str = "test/trait-api";
 
 fn config() -> BuildConfig {
     BuildConfig::new(
+        "heroku/builder:24",
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/app"),
-        [BuildpackSource::binary(
-            env!("CARGO_BIN_EXE_trait-api"),
-            concat!(env!("CARGO_MANIFEST_DIR"), "/buildpack.toml"),
-        )],
     )
+    .buildpacks([BuildpackReference::CurrentCrate])
+    .clone()
 }
 
 /// A path in the buildpack's layers dir, as the last build left it.
@@ -42,8 +41,8 @@ fn launched_runtime_version(ctx: &TestContext<'_>) -> String {
 
 #[test]
 fn keep_leaves_contents_env_and_sbom_as_restored() {
-    build(config(), |ctx| {
-        assert_contains!(ctx.stdout, "layer `runtime`: create in a dir holding []");
+    TestRunner::default().build(config(), |ctx| {
+        assert_contains!(ctx.pack_stdout, "layer `runtime`: create in a dir holding []");
         let layer = ctx.layer(BUILDPACK_ID, "runtime");
         assert_eq!(layer.exported, Some(LayerStatus::Added));
         assert_eq!(layer.cached, Some(LayerStatus::Added));
@@ -53,13 +52,13 @@ fn keep_leaves_contents_env_and_sbom_as_restored() {
         ctx.rebuild(config(), |ctx| {
             // `updates = 0` came back as `0.0`; the trait API still reads it as `u64`.
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "layer `runtime`: existing layer RuntimeMetadata { version: \"3.3.0\", updates: 0 } with RUNTIME_VERSION=Some(\"3.3.0\") -> Keep"
             );
-            assert_not_contains!(ctx.stdout, "layer `runtime`: create");
-            assert_not_contains!(ctx.stdout, "layer `runtime`: update");
+            assert_not_contains!(ctx.pack_stdout, "layer `runtime`: create");
+            assert_not_contains!(ctx.pack_stdout, "layer `runtime`: update");
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "layer `runtime` files: [\"env/\", \"env/RUNTIME_VERSION.override\", \"version.txt\"]"
             );
             let layer = ctx.layer(BUILDPACK_ID, "runtime");
@@ -80,9 +79,9 @@ fn keep_leaves_contents_env_and_sbom_as_restored() {
 /// not know are dropped). libcnb-lite's `Keep` does the same.
 #[test]
 fn keep_writes_back_the_metadata_as_the_layer_type_serializes_it() {
-    build(config(), |ctx| {
+    TestRunner::default().build(config(), |ctx| {
         ctx.rebuild(config(), |ctx| {
-            assert_contains!(ctx.stdout, "-> Keep");
+            assert_contains!(ctx.pack_stdout, "-> Keep");
             assert_eq!(
                 ctx.layer(BUILDPACK_ID, "runtime").metadata,
                 toml::toml! { version = "3.3.0" updates = 0 }
@@ -93,11 +92,17 @@ fn keep_writes_back_the_metadata_as_the_layer_type_serializes_it() {
 
 #[test]
 fn recreate_deletes_the_layer_and_creates_it_again() {
-    build(config(), |ctx| {
-        let recreate = config().env("STRATEGY", "recreate").env("VERSION", "3.4.0");
+    TestRunner::default().build(config(), |ctx| {
+        let recreate = config()
+            .env("STRATEGY", "recreate")
+            .env("VERSION", "3.4.0")
+            .clone();
         ctx.rebuild(recreate, |ctx| {
-            assert_contains!(ctx.stdout, "-> Recreate");
-            assert_contains!(ctx.stdout, "layer `runtime`: create in a dir holding []");
+            assert_contains!(ctx.pack_stdout, "-> Recreate");
+            assert_contains!(
+                ctx.pack_stdout,
+                "layer `runtime`: create in a dir holding []"
+            );
             assert_eq!(read(&ctx, "runtime/version.txt"), "3.4.0");
             assert_contains!(read(&ctx, "runtime.sbom.cdx.json"), "\"runtime\":\"3.4.0\"");
             let layer = ctx.layer(BUILDPACK_ID, "runtime");
@@ -110,14 +115,14 @@ fn recreate_deletes_the_layer_and_creates_it_again() {
 
 #[test]
 fn update_changes_the_layer_in_place_and_drops_the_sbom_it_does_not_return() {
-    build(config(), |ctx| {
-        let update = config().env("STRATEGY", "update");
+    TestRunner::default().build(config(), |ctx| {
+        let update = config().env("STRATEGY", "update").clone();
         ctx.rebuild(update.clone(), |ctx| {
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "layer `runtime`: update RuntimeMetadata { version: \"3.3.0\", updates: 0 }"
             );
-            assert_not_contains!(ctx.stdout, "layer `runtime`: create");
+            assert_not_contains!(ctx.pack_stdout, "layer `runtime`: create");
             assert_eq!(read(&ctx, "runtime/version.txt"), "3.3.0");
             assert_eq!(read(&ctx, "runtime/updates.log"), "updated\n");
             // The update result has no SBOM, so the restored one is gone (upstream's
@@ -131,7 +136,7 @@ fn update_changes_the_layer_in_place_and_drops_the_sbom_it_does_not_return() {
 
             ctx.rebuild(update, |ctx| {
                 assert_contains!(
-                    ctx.stdout,
+                    ctx.pack_stdout,
                     "layer `runtime`: update RuntimeMetadata { version: \"3.3.0\", updates: 1 }"
                 );
                 assert_eq!(read(&ctx, "runtime/updates.log"), "updated\nupdated\n");
@@ -146,26 +151,26 @@ fn update_changes_the_layer_in_place_and_drops_the_sbom_it_does_not_return() {
 
 #[test]
 fn replace_metadata_migrates_and_the_strategy_then_sees_the_new_metadata() {
-    build(config().env("SCHEMA", "1"), |ctx| {
-        assert_contains!(ctx.stdout, "layer `runtime`: create with schema 1");
+    TestRunner::default().build(config().env("SCHEMA", "1"), |ctx| {
+        assert_contains!(ctx.pack_stdout, "layer `runtime`: create with schema 1");
         assert_eq!(
             ctx.layer(BUILDPACK_ID, "runtime").metadata,
             toml::toml! { runtime = "ruby-3.3.0" }
         );
 
-        let replace = config().env("MIGRATION", "replace");
+        let replace = config().env("MIGRATION", "replace").clone();
         ctx.rebuild(replace, |ctx| {
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "layer `runtime`: migrate Some({\"runtime\": String(\"ruby-3.3.0\")}) -> ReplaceMetadata(RuntimeMetadata { version: \"3.3.0\", updates: 0 })"
             );
             // The schema 1 layer had no env: Keep keeps it that way.
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "layer `runtime`: existing layer RuntimeMetadata { version: \"3.3.0\", updates: 0 } with RUNTIME_VERSION=None -> Keep"
             );
-            assert_not_contains!(ctx.stdout, "layer `runtime`: create");
-            assert_contains!(ctx.stdout, "layer `runtime` files: [\"version.txt\"]");
+            assert_not_contains!(ctx.pack_stdout, "layer `runtime`: create");
+            assert_contains!(ctx.pack_stdout, "layer `runtime` files: [\"version.txt\"]");
             let layer = ctx.layer(BUILDPACK_ID, "runtime");
             assert_eq!(
                 layer.metadata,
@@ -176,9 +181,9 @@ fn replace_metadata_migrates_and_the_strategy_then_sees_the_new_metadata() {
 
             // The replaced metadata was written: no migration, and update gets it.
             ctx.rebuild(config().env("STRATEGY", "update"), |ctx| {
-                assert_not_contains!(ctx.stdout, "layer `runtime`: migrate");
+                assert_not_contains!(ctx.pack_stdout, "layer `runtime`: migrate");
                 assert_contains!(
-                    ctx.stdout,
+                    ctx.pack_stdout,
                     "layer `runtime`: update RuntimeMetadata { version: \"3.3.0\", updates: 0 }"
                 );
                 assert_eq!(read(&ctx, "runtime/updates.log"), "updated\n");
@@ -189,14 +194,14 @@ fn replace_metadata_migrates_and_the_strategy_then_sees_the_new_metadata() {
 
 #[test]
 fn recreate_layer_migration_deletes_the_old_layer_and_creates_a_new_one() {
-    build(config().env("SCHEMA", "1"), |ctx| {
+    TestRunner::default().build(config().env("SCHEMA", "1"), |ctx| {
         ctx.rebuild(config().env("VERSION", "3.4.0"), |ctx| {
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "layer `runtime`: migrate Some({\"runtime\": String(\"ruby-3.3.0\")}) -> RecreateLayer"
             );
-            assert_not_contains!(ctx.stdout, "-> Keep");
-            assert_contains!(ctx.stdout, "layer `runtime`: create in a dir holding []");
+            assert_not_contains!(ctx.pack_stdout, "-> Keep");
+            assert_contains!(ctx.pack_stdout, "layer `runtime`: create in a dir holding []");
             assert_eq!(read(&ctx, "runtime/version.txt"), "3.4.0");
             assert_eq!(
                 ctx.layer(BUILDPACK_ID, "runtime").metadata,
@@ -209,8 +214,8 @@ fn recreate_layer_migration_deletes_the_old_layer_and_creates_a_new_one() {
 
 #[test]
 fn default_methods_recreate_the_layer_on_every_build() {
-    build(config(), |ctx| {
-        assert_contains!(ctx.stdout, "layer `defaults`: create in a dir holding []");
+    TestRunner::default().build(config(), |ctx| {
+        assert_contains!(ctx.pack_stdout, "layer `defaults`: create in a dir holding []");
         assert_eq!(
             ctx.layer(BUILDPACK_ID, "defaults").cached,
             Some(LayerStatus::Added)
@@ -224,9 +229,9 @@ fn default_methods_recreate_the_layer_on_every_build() {
             assert!(restored.contents);
             // Restored with `created.txt`, yet `create` ran in an empty dir: the default
             // strategy is Recreate.
-            assert_contains!(ctx.stdout, "layer `defaults`: create in a dir holding []");
+            assert_contains!(ctx.pack_stdout, "layer `defaults`: create in a dir holding []");
             assert_contains!(
-                ctx.stdout,
+                ctx.pack_stdout,
                 "layer `defaults`: handled with metadata DefaultsMetadata { created_by: \"create\" }"
             );
             // Recreated byte for byte, so the cache reuses the archive.

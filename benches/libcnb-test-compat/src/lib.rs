@@ -1,0 +1,2 @@
+//! Empty: this package only compiles `../../test-buildpacks/libcnb-test-suite/tests/` against
+//! upstream libcnb-test (see `run.sh`).
