@@ -91,7 +91,7 @@ pub(crate) struct ImageArgs {
 /// Pushing an image to a registry.
 #[derive(Debug, Args)]
 pub(crate) struct PublishArgs {
-    /// Also push the image to a registry, HOST[:PORT]/REPO[:TAG], with skopeo: only the blobs
+    /// Also push the image to a registry, `HOST[:PORT]/REPO[:TAG]`, with skopeo: only the blobs
     /// the registry lacks are uploaded.
     #[arg(long, value_name = "REF")]
     pub(crate) publish: Option<String>,

@@ -116,7 +116,7 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> LaunchError + '_ {
 /// # Examples
 ///
 /// ```
-/// use libcnb_lite_test::{BuildConfig, BuildpackSource, Quiet, WhenLocked, launch, run};
+/// use libcnb_lite_test::{WhenLocked, launch};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let dir = tempfile::tempdir()?;
 /// assert!(launch(&dir.path().join("state"), None, None, WhenLocked::Wait).is_err());
