@@ -18,7 +18,7 @@ use clap::{CommandFactory, FromArgMatches};
 use libcnb_lite_test::oci::{self, ImageOptions, RegistryOptions, RunImage};
 use libcnb_lite_test::{
     BuildConfig, BuildReport, BuildpackReference, DetectError, DetectResult, LayerReport,
-    LayerStatus, LifecycleError, WhenLocked, launch as launch_process, run,
+    LayerStatus, LifecycleError, WhenLocked, error_chain, launch as launch_process, run,
 };
 
 use args::{BuildArgs, Cli, Command, ExportArgs, LaunchArgs, PublishArgs, RunArgs, StateArgs};
@@ -68,21 +68,6 @@ fn usage_error(error: &clap::Error) -> u8 {
     let text = text.strip_prefix("error: ").unwrap_or(&text);
     eprint!("ERROR: {text}");
     EXIT_USAGE
-}
-
-/// An error and its sources, joined with `: ` (a source only if its text is new).
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 fn when_locked(state: &StateArgs) -> WhenLocked {

@@ -58,7 +58,7 @@ pub use json::NonFiniteFloatError;
 pub use launch::{LaunchError, ProcessOutput, launch};
 pub use launch_toml::{LaunchTomlError, Process};
 pub use layer::{LayerTomlError, LayerTypes};
-pub use lifecycle::{BuildFailure, LifecycleError, run};
+pub use lifecycle::{BuildFailure, LifecycleError, error_chain, run};
 pub use lock::WhenLocked;
 pub use log::LogOutput;
 pub use output::{Observer, Output, Progress, Quiet, Stream};

@@ -326,9 +326,17 @@ pub(crate) fn exit_code(error: &LifecycleError) -> i32 {
     }
 }
 
-/// An error and its sources, joined with `: `.
+/// An error and its sources, joined with `: ` (a source only if its text is new): how the
+/// lifecycle and `cnb-local` print an error on one line.
+///
+/// # Examples
+///
+/// ```
+/// let error = std::io::Error::other("disk full");
+/// assert_eq!(libcnb_lite_test::error_chain(&error), "disk full");
+/// ```
 #[must_use]
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

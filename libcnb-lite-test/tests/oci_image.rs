@@ -18,7 +18,7 @@ use libcnb_lite_test::oci::{
     ImageError, ImageOptions, RunImage, WrittenImage, run_with_runc, tools_available,
     write_busybox_image, write_image, write_rootfs_image,
 };
-use libcnb_lite_test::{BuildConfig, BuildpackReference, Quiet, assert_contains, run};
+use libcnb_lite_test::{BuildConfig, BuildpackReference, Quiet, assert_contains, error_chain, run};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -539,21 +539,6 @@ fn a_full_disk_fails_naming_the_file_and_leaves_no_image() {
     assert_contains!(text, "No space left on device");
     assert!(!output.exists(), "{text}");
     assert_eq!(fs::read_dir(&disk.0).unwrap().count(), 0);
-}
-
-/// An error and its sources, joined with `: ` (each source only if its text is new).
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// A buildpack dir or crate dir as libcnb-test's `BuildpackReference::Other`.
