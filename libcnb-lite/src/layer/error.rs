@@ -93,6 +93,7 @@ impl LayerError {
     /// The file or directory (and the layer) that the I/O error at the root of this error
     /// happened on, when libcnb-lite knows it; upstream's message leaves it out.
     #[must_use]
+    #[inline]
     pub fn path_error(&self) -> Option<&PathError> {
         let io_error = match self {
             Self::ReadLayerError(ReadLayerError::IoError(error))
