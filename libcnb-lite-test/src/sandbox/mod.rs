@@ -112,6 +112,14 @@ impl Sandbox {
                 .join(escape_id(&buildpack.id))
                 .join(&buildpack.version);
             maps.push((buildpack.dir.clone(), inside, true));
+            // A buildpack dir made by a test links its `bin/` programs to the cargo target
+            // dir, which may be under the host's /tmp: a fresh tmpfs inside. The programs
+            // stay visible, read-only, at their own paths.
+            maps.extend(
+                linked_programs(&buildpack.dir)
+                    .into_iter()
+                    .map(|program| (program.clone(), program, true)),
+            );
         }
         // In a user namespace only the mapped user exists: it builds, as root there.
         let user = if host_user.is_some() { (0, 0) } else { user };
@@ -279,6 +287,25 @@ impl Drop for Sandbox {
     }
 }
 
+/// The files outside `dir` that the symlinks in `dir/bin` resolve to.
+fn linked_programs(dir: &Path) -> Vec<PathBuf> {
+    let Ok(root) = std::fs::canonicalize(dir) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(dir.join("bin")) else {
+        return Vec::new();
+    };
+    let mut programs: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_symlink()))
+        .filter_map(|entry| std::fs::canonicalize(entry.path()).ok())
+        .filter(|target| !target.starts_with(&root) && target.is_file())
+        .collect();
+    programs.sort();
+    programs.dedup();
+    programs
+}
+
 /// Whether builds (and `cnb-local launch`) here run at the lifecycle's paths (`/workspace`,
 /// `/layers`, `/platform`, `/cnb/buildpacks/…`): with `runc` installed, as root or where the
 /// kernel allows unprivileged user namespaces, unless `CNB_LOCAL_SANDBOX=off`.
@@ -317,4 +344,30 @@ fn unprivileged_user_namespaces() -> bool {
         && read("/proc/sys/kernel/unprivileged_userns_clone").is_none_or(|on| on != "0")
         && read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")
             .is_none_or(|restricted| restricted != "1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linked_programs_are_the_targets_outside_the_buildpack_dir() {
+        let temp = tempfile::tempdir().unwrap();
+        let outside = temp.path().join("target/debug/my-buildpack");
+        std::fs::create_dir_all(outside.parent().unwrap()).unwrap();
+        std::fs::write(&outside, "#!/bin/sh\n").unwrap();
+        let dir = temp.path().join("packaged");
+        std::fs::create_dir_all(dir.join("bin")).unwrap();
+        std::fs::write(dir.join("bin/own"), "#!/bin/sh\n").unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join("bin/build")).unwrap();
+        std::os::unix::fs::symlink("build", dir.join("bin/detect")).unwrap();
+        std::os::unix::fs::symlink("own", dir.join("bin/inside")).unwrap();
+        std::os::unix::fs::symlink(temp.path().join("missing"), dir.join("bin/dangling")).unwrap();
+
+        assert_eq!(
+            linked_programs(&dir),
+            [std::fs::canonicalize(&outside).unwrap()]
+        );
+        assert!(linked_programs(&temp.path().join("nothing")).is_empty());
+    }
 }
